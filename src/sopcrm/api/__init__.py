@@ -1,0 +1,1 @@
+"""The REST API (django-ninja): thin endpoints over the record services and selectors."""

@@ -1,0 +1,30 @@
+"""Entry point of the `sopcrm` console script."""
+
+import os
+import sys
+
+OUR_COMMANDS = {
+    "demo": "load demo data and run the web UI with the worker (SQLite unless DATABASE_URL)",
+    "serve": "run the web UI with the worker in one process",
+    "worker": "run the background worker alone",
+    "createadmin": "create an administrator account",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sopcrm.config.settings")
+    if len(argv) < 2 or argv[1] in {"-h", "--help"}:
+        print("usage: sopcrm <command> [options]\n\ncommands:")
+        for name, text in OUR_COMMANDS.items():
+            print(f"  {name:<12} {text}")
+        print("\nAny Django management command works too (e.g. `sopcrm migrate`);")
+        print("`sopcrm <command> --help` shows a command's options.")
+        return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["sopcrm", *argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

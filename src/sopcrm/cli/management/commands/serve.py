@@ -1,0 +1,45 @@
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.core.wsgi import get_wsgi_application
+from waitress import serve
+
+from sopcrm.process.playbooks import playbook_ensure_default
+from sopcrm.worker.runner import start_worker_thread
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_database() -> None:
+    """Apply migrations and make sure a playbook is active, so a fresh database just works."""
+    call_command("migrate", interactive=False, verbosity=0)
+    playbook_ensure_default(settings.SOPCRM_DEFAULT_PLAYBOOK)
+
+
+def run_server(host: str, port: int, *, with_worker: bool, threads: int) -> None:
+    if with_worker:
+        start_worker_thread()
+    serve(get_wsgi_application(), host=host, port=port, threads=threads, ident="sopcrm")
+
+
+class Command(BaseCommand):
+    help = "Run the web UI and the background worker in one process."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--no-worker", action="store_true", help="serve only; run `sopcrm worker` apart"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        prepare_database()
+        self.stdout.write(f"sopcrm is running at http://{options['host']}:{options['port']}/")
+        run_server(
+            options["host"], options["port"], with_worker=not options["no_worker"],
+            threads=options["threads"],
+        )

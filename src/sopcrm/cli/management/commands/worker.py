@@ -1,0 +1,20 @@
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from sopcrm.worker.runner import run_worker
+
+
+class Command(BaseCommand):
+    help = "Run the background worker on its own (several may run against one database)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        run_worker(stop, interval=options["interval"], worker_id="standalone")

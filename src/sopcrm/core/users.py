@@ -1,0 +1,48 @@
+"""Services for people and teams (called by the CLI, the demo loader and the admin)."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .errors import InvalidInput
+from .models import Role, Team, User
+
+
+@transaction.atomic
+def team_create(*, name: str) -> Team:
+    name = name.strip()
+    if not name:
+        raise InvalidInput.single("name", "required", _("A team needs a name."))
+    if Team.objects.filter(name=name).exists():
+        raise InvalidInput.single("name", "unique", _("A team with this name exists."))
+    return Team.objects.create(name=name)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str | None,
+    role: Role | str = Role.REP,
+    team: Team | None = None,
+    display_name: str = "",
+    email: str = "",
+) -> User:
+    if role not in Role.values:
+        raise InvalidInput.single("role", "choice", _("Unknown role."))
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput.single("username", "unique", _("This username is taken."))
+    user = User(
+        username=username,
+        role=role,
+        team=team,
+        display_name=display_name,
+        email=email,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user

@@ -1,0 +1,47 @@
+"""Who sees which records: the one rule every selector applies.
+
+A rep sees the records they own; a manager sees the records owned by anyone in their team, their
+own, and unassigned ones (the queue they hand out); an admin sees everything. Field-level rules live with the field definitions
+(process/fields.py), because fields are defined by the playbook.
+"""
+
+from django.db.models import Q
+
+from .models import User
+
+
+def owner_visibility(user: User, owner_path: str = "owner") -> Q:
+    """A filter on `owner_path` (a foreign key to User) that keeps what `user` may see."""
+    if not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin:
+        return Q()
+    if user.is_manager and user.team_id is not None:
+        return (
+            Q(**{f"{owner_path}__team_id": user.team_id})
+            | Q(**{owner_path: user})
+            | Q(**{f"{owner_path}__isnull": True})
+        )
+    return Q(**{owner_path: user})
+
+
+def can_see_owner(user: User, owner: User | None) -> bool:
+    """The same rule as `owner_visibility`, for one record already in memory."""
+    if not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    if owner is None:
+        return user.is_manager
+    if owner.pk == user.pk:
+        return True
+    return user.is_manager and user.team_id is not None and owner.team_id == user.team_id
+
+
+def assignable_owners(user: User) -> Q:
+    """The users `user` may hand a record to: anyone (admin), the team (manager), self (rep)."""
+    if user.is_admin:
+        return Q(is_active=True)
+    if user.is_manager and user.team_id is not None:
+        return Q(is_active=True, team_id=user.team_id) | Q(pk=user.pk)
+    return Q(pk=user.pk)

@@ -1,0 +1,1 @@
+"""The CRM domain: records and, in their own apps, what acts on them."""

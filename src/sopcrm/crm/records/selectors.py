@@ -1,0 +1,104 @@
+"""Permission-aware reads. Every query for records starts here, so no interface can list or
+fetch a record its user may not see (see core/visibility.py for the rule)."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from sopcrm.core.errors import NotFound
+from sopcrm.core.models import Event, RecordType, User
+from sopcrm.core.visibility import owner_visibility
+
+from .models import Account, Activity, Contact, Deal, Lead
+
+
+def account_list(user: User) -> QuerySet[Account]:
+    return Account.objects.filter(owner_visibility(user)).select_related("owner")
+
+
+def contact_list(user: User) -> QuerySet[Contact]:
+    return Contact.objects.filter(owner_visibility(user)).select_related("owner", "account")
+
+
+def lead_list(user: User) -> QuerySet[Lead]:
+    return Lead.objects.filter(owner_visibility(user)).select_related("owner")
+
+
+def deal_list(user: User) -> QuerySet[Deal]:
+    return Deal.objects.filter(owner_visibility(user)).select_related(
+        "owner", "account", "contact"
+    )
+
+
+def activity_list(user: User) -> QuerySet[Activity]:
+    """Activities the user owns or that are about a record the user may see."""
+    visible = (
+        owner_visibility(user)
+        | owner_visibility(user, "lead__owner")
+        | owner_visibility(user, "deal__owner")
+        | owner_visibility(user, "account__owner")
+        | owner_visibility(user, "contact__owner")
+    )
+    return Activity.objects.filter(visible).select_related(
+        "owner", "lead", "deal", "account", "contact"
+    )
+
+
+LIST_SELECTORS = {
+    RecordType.ACCOUNT: account_list,
+    RecordType.CONTACT: contact_list,
+    RecordType.LEAD: lead_list,
+    RecordType.DEAL: deal_list,
+    RecordType.ACTIVITY: activity_list,
+}
+
+
+def record_get(user: User, record_type: RecordType | str, record_id: Any) -> Any:
+    """One visible record, or NotFound (also for records that exist but are not visible)."""
+    if isinstance(record_id, bool) or not isinstance(record_id, int):
+        raise NotFound(_("No such record."))
+    found = LIST_SELECTORS[RecordType(record_type)](user).filter(pk=record_id).first()
+    if found is None:
+        raise NotFound(_("No such record."))
+    return found
+
+
+def account_get(user: User, account_id: int) -> Account:
+    result: Account = record_get(user, RecordType.ACCOUNT, account_id)
+    return result
+
+
+def contact_get(user: User, contact_id: int) -> Contact:
+    result: Contact = record_get(user, RecordType.CONTACT, contact_id)
+    return result
+
+
+def lead_get(user: User, lead_id: int) -> Lead:
+    result: Lead = record_get(user, RecordType.LEAD, lead_id)
+    return result
+
+
+def deal_get(user: User, deal_id: int) -> Deal:
+    result: Deal = record_get(user, RecordType.DEAL, deal_id)
+    return result
+
+
+def activity_get(user: User, activity_id: int) -> Activity:
+    result: Activity = record_get(user, RecordType.ACTIVITY, activity_id)
+    return result
+
+
+def record_timeline(user: User, record_type: RecordType | str, record_id: int) -> QuerySet[Event]:
+    """The event log of one visible record, newest first."""
+    record_get(user, record_type, record_id)
+    return (
+        Event.objects.filter(record_type=record_type, record_id=record_id)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def record_activities(user: User, record: Any) -> QuerySet[Activity]:
+    field = {Account: "account", Contact: "contact", Lead: "lead", Deal: "deal"}[type(record)]
+    return activity_list(user).filter(Q(**{field: record}))

@@ -1,0 +1,184 @@
+"""Tasks and logged contacts (S-03). A logged call, email, meeting, message or note needs a
+summary, so another rep can take the customer over; a task is open until completed, and its
+completion records the outcome (channel, summary, customer feedback)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from sopcrm.core.clock import now
+from sopcrm.core.errors import Conflict, FieldProblem, InvalidInput
+from sopcrm.core.events import event_record
+from sopcrm.core.models import EventKind, RecordType, User
+
+from .. import selectors
+from ..models import Activity, ActivityKind, ActivityStatus, Channel, Direction, FeedbackType
+from . import changes as c
+from .guards import lock_visible
+from .logging import log_changes
+
+_LINKS = {
+    "lead": RecordType.LEAD,
+    "deal": RecordType.DEAL,
+    "account": RecordType.ACCOUNT,
+    "contact": RecordType.CONTACT,
+}
+
+ACTIVITY_FIELDS: dict[str, c.Cleaner] = {
+    "kind": c.choice(ActivityKind),
+    "subject": c.text(200),
+    "channel": c.choice(Channel, blank=True),
+    "direction": c.choice(Direction),
+    "summary": c.text(20_000),
+    "feedback_type": c.choice(FeedbackType, blank=True),
+    "due_at": c.aware_datetime(),
+    "occurred_at": c.aware_datetime(not_future=True),
+    "owner": c.owner,
+    "lead": c.related(selectors.lead_list),
+    "deal": c.related(selectors.deal_list),
+    "account": c.related(selectors.account_list),
+    "contact": c.related(selectors.contact_list),
+}
+ACTIVITY_UPDATE_FIELDS = {
+    k: ACTIVITY_FIELDS[k]
+    for k in ("subject", "channel", "summary", "feedback_type", "due_at", "owner")
+}
+COMPLETE_FIELDS = {
+    k: ACTIVITY_FIELDS[k] for k in ("channel", "summary", "feedback_type", "occurred_at")
+}
+
+
+def _linked(activity: Activity) -> list[tuple[RecordType, int]]:
+    return [
+        (record_type, getattr(activity, f"{name}_id"))
+        for name, record_type in _LINKS.items()
+        if getattr(activity, f"{name}_id") is not None
+    ]
+
+
+def _log_on_records(activity: Activity, kind: EventKind, actor: User | None) -> None:
+    data = {
+        "activity": activity.pk,
+        "kind": activity.kind,
+        "subject": activity.subject,
+        "status": activity.status,
+        "channel": activity.channel,
+        "direction": activity.direction,
+        "feedback_type": activity.feedback_type,
+        "summary": activity.summary[:500],
+        "due_at": activity.due_at,
+        "occurred_at": activity.occurred_at,
+    }
+    at = activity.completed_at if kind == EventKind.ACTIVITY_COMPLETED else activity.created_at
+    for record_type, record_id in _linked(activity):
+        event_record(
+            record_type=record_type, record_id=record_id, kind=kind, actor=actor,
+            data=data, occurred_at=at,
+        )
+
+
+@transaction.atomic
+def activity_create(*, actor: User, data: Mapping[str, Any]) -> Activity:
+    at = now()
+    activity = Activity(owner=actor, created_at=at, updated_at=at, created_by=actor)
+    c.apply_changes(
+        activity, data, cleaners=ACTIVITY_FIELDS, actor=actor, playbook=None, object_type=None
+    )
+    problems: list[FieldProblem] = []
+    if not activity.kind:
+        problems.append(FieldProblem("kind", "required", _("This field is required.")))
+    if not _linked(activity):
+        problems.append(
+            FieldProblem("lead", "required", _("Link the activity to a lead, deal, account or contact."))
+        )
+    if activity.kind == ActivityKind.TASK:
+        if not activity.subject:
+            problems.append(FieldProblem("subject", "required", _("Say what is to be done.")))
+        if activity.due_at is None:
+            problems.append(FieldProblem("due_at", "required", _("A task needs a due time.")))
+        if activity.occurred_at is not None:
+            problems.append(
+                FieldProblem("occurred_at", "not_allowed", _("A task happens when it is completed."))
+            )
+        activity.status = ActivityStatus.OPEN
+    elif activity.kind:
+        if not activity.summary:
+            problems.append(
+                FieldProblem("summary", "required", _("Write a short summary of the contact."))
+            )
+        if activity.due_at is not None:
+            problems.append(
+                FieldProblem("due_at", "not_allowed", _("Only tasks have a due time."))
+            )
+        activity.status = ActivityStatus.DONE
+        activity.occurred_at = activity.occurred_at or at
+        activity.completed_at = activity.occurred_at
+        if not activity.subject:
+            activity.subject = str(ActivityKind(activity.kind).label)
+    if problems:
+        raise InvalidInput(problems)
+    activity.save()
+    _log_on_records(activity, EventKind.ACTIVITY_CREATED, actor)
+    return activity
+
+
+@transaction.atomic
+def activity_update(activity: Activity, *, actor: User, data: Mapping[str, Any]) -> Activity:
+    activity = lock_visible(actor, RecordType.ACTIVITY, activity.pk)
+    if "due_at" in data and activity.kind != ActivityKind.TASK:
+        raise InvalidInput.single("due_at", "not_allowed", _("Only tasks have a due time."))
+    changed = c.apply_changes(
+        activity, data, cleaners=ACTIVITY_UPDATE_FIELDS, actor=actor, playbook=None,
+        object_type=None,
+    )
+    if changed:
+        activity.updated_at = now()
+        activity.save()
+        log_changes(RecordType.ACTIVITY, activity, changed, actor)
+    return activity
+
+
+@transaction.atomic
+def activity_complete(activity: Activity, *, actor: User, data: Mapping[str, Any]) -> Activity:
+    """Complete an open task with its outcome; a summary is required (S-03)."""
+    activity = lock_visible(actor, RecordType.ACTIVITY, activity.pk)
+    if activity.status != ActivityStatus.OPEN:
+        raise Conflict(_("This task is not open."), code="not_open")
+    c.apply_changes(
+        activity, data, cleaners=COMPLETE_FIELDS, actor=actor, playbook=None, object_type=None
+    )
+    if not activity.summary:
+        raise InvalidInput.single(
+            "summary", "required", _("Write a short summary of what happened.")
+        )
+    at = now()
+    activity.status = ActivityStatus.DONE
+    activity.occurred_at = activity.occurred_at or at
+    activity.completed_at = at
+    activity.updated_at = at
+    activity.save()
+    _log_on_records(activity, EventKind.ACTIVITY_COMPLETED, actor)
+    return activity
+
+
+@transaction.atomic
+def activity_cancel(activity: Activity, *, actor: User | None, reason: str) -> Activity:
+    """Cancel an open task. `actor` None is the system (e.g. a record left the stage)."""
+    if actor is not None:
+        activity = lock_visible(actor, RecordType.ACTIVITY, activity.pk)
+    else:
+        activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if activity.status != ActivityStatus.OPEN:
+        raise Conflict(_("This task is not open."), code="not_open")
+    activity.status = ActivityStatus.CANCELLED
+    activity.updated_at = now()
+    activity.save()
+    event_record(
+        record_type=RecordType.ACTIVITY, record_id=activity.pk, kind=EventKind.FIELD_CHANGED,
+        actor=actor,
+        data={"field": "status", "old": ActivityStatus.OPEN.value,
+              "new": ActivityStatus.CANCELLED.value, "reason": reason},
+    )
+    return activity

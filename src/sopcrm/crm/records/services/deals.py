@@ -1,0 +1,70 @@
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from sopcrm.core.clock import now
+from sopcrm.core.models import RecordType, User
+from sopcrm.playbook.schema import ObjectType, StageKind
+from sopcrm.process.playbooks import playbook_for_version
+
+from .. import selectors
+from ..models import Deal
+from . import changes as c
+from .guards import lock_visible, require_required
+from .logging import log_changes, log_created
+from .staged import log_stage_entered, move_to_stage, start_in_pipeline
+
+DEAL_FIELDS: dict[str, c.Cleaner] = {
+    "title": c.text(200, required=True),
+    "account": c.related(selectors.account_list),
+    "contact": c.related(selectors.contact_list),
+    "lead": c.related(selectors.lead_list),
+    "amount": c.amount,
+    "currency": c.currency,
+    "expected_close_on": c.plain_date,
+    "owner": c.owner,
+}
+
+
+@transaction.atomic
+def deal_create(*, actor: User, data: Mapping[str, Any]) -> Deal:
+    require_required(data, ["title"])
+    at = now()
+    deal = Deal(owner=actor, created_at=at, updated_at=at, created_by=actor)
+    values = dict(data)
+    start_in_pipeline(deal, ObjectType.DEAL, values.pop("pipeline", None))
+    c.apply_changes(
+        deal, values, cleaners=DEAL_FIELDS, actor=actor,
+        playbook=playbook_for_version(deal.playbook_version_id), object_type=ObjectType.DEAL,
+    )
+    deal.save()
+    log_created(RecordType.DEAL, deal, actor)
+    log_stage_entered(RecordType.DEAL, deal, actor)
+    return deal
+
+
+@transaction.atomic
+def deal_update(deal: Deal, *, actor: User, data: Mapping[str, Any]) -> Deal:
+    deal = lock_visible(actor, RecordType.DEAL, deal.pk)
+    changed = c.apply_changes(
+        deal, data, cleaners=DEAL_FIELDS, actor=actor,
+        playbook=playbook_for_version(deal.playbook_version_id), object_type=ObjectType.DEAL,
+    )
+    if changed:
+        deal.updated_at = now()
+        deal.save()
+        log_changes(RecordType.DEAL, deal, changed, actor)
+    return deal
+
+
+@transaction.atomic
+def deal_move_stage(deal: Deal, *, actor: User, to_stage: str) -> Deal:
+    deal = lock_visible(actor, RecordType.DEAL, deal.pk)
+    move_to_stage(RecordType.DEAL, deal, to_stage, actor=actor)
+    stage = playbook_for_version(deal.playbook_version_id).object("deal").pipeline(
+        deal.pipeline
+    ).stage(to_stage)  # type: ignore[union-attr]
+    deal.closed_at = deal.stage_entered_at if stage and stage.kind != StageKind.OPEN else None
+    deal.save()
+    return deal

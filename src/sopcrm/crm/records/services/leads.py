@@ -1,0 +1,67 @@
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from sopcrm.core.clock import now
+from sopcrm.core.models import RecordType, User
+from sopcrm.playbook.schema import ObjectType
+from sopcrm.process.playbooks import playbook_for_version
+
+from ..models import Lead, LeadSource
+from . import changes as c
+from .guards import lock_visible, require_required
+from .logging import log_changes, log_created
+from .staged import log_stage_entered, move_to_stage, start_in_pipeline
+
+LEAD_FIELDS: dict[str, c.Cleaner] = {
+    "name": c.text(200, required=True),
+    "company": c.text(200),
+    "email": c.email,
+    "phone": c.phone,
+    "country": c.country,
+    "source": c.choice(LeadSource),
+    "message": c.text(20_000),
+    "owner": c.owner,
+}
+# Only at creation: an inquiry exported from a B2B platform keeps the time it really arrived.
+LEAD_CREATE_FIELDS = {**LEAD_FIELDS, "received_at": c.aware_datetime(not_future=True)}
+
+
+@transaction.atomic
+def lead_create(*, actor: User, data: Mapping[str, Any]) -> Lead:
+    require_required(data, ["name"])
+    at = now()
+    lead = Lead(owner=actor, created_at=at, updated_at=at, created_by=actor, received_at=at)
+    values = dict(data)
+    start_in_pipeline(lead, ObjectType.LEAD, values.pop("pipeline", None))
+    c.apply_changes(
+        lead, values, cleaners=LEAD_CREATE_FIELDS, actor=actor,
+        playbook=playbook_for_version(lead.playbook_version_id), object_type=ObjectType.LEAD,
+    )
+    lead.save()
+    log_created(RecordType.LEAD, lead, actor)
+    log_stage_entered(RecordType.LEAD, lead, actor)
+    return lead
+
+
+@transaction.atomic
+def lead_update(lead: Lead, *, actor: User, data: Mapping[str, Any]) -> Lead:
+    lead = lock_visible(actor, RecordType.LEAD, lead.pk)
+    changed = c.apply_changes(
+        lead, data, cleaners=LEAD_FIELDS, actor=actor,
+        playbook=playbook_for_version(lead.playbook_version_id), object_type=ObjectType.LEAD,
+    )
+    if changed:
+        lead.updated_at = now()
+        lead.save()
+        log_changes(RecordType.LEAD, lead, changed, actor)
+    return lead
+
+
+@transaction.atomic
+def lead_move_stage(lead: Lead, *, actor: User, to_stage: str) -> Lead:
+    lead = lock_visible(actor, RecordType.LEAD, lead.pk)
+    move_to_stage(RecordType.LEAD, lead, to_stage, actor=actor)
+    lead.save()
+    return lead

@@ -1,0 +1,65 @@
+"""Storing, activating and reading playbook versions."""
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Max
+
+from sopcrm.core.clock import now
+from sopcrm.core.errors import NotFound
+from sopcrm.core.models import User
+from sopcrm.playbook.loader import bundled_playbook_path, load_playbook
+from sopcrm.playbook.schema import Playbook
+
+from .models import PlaybookVersion
+
+
+@transaction.atomic
+def playbook_activate(*, source: str, source_name: str, actor: User | None) -> PlaybookVersion:
+    """Check `source` and make it the active version (PlaybookError lists every problem)."""
+    playbook, _source_map = load_playbook(source, source_name)
+    # Lock the current active row so two concurrent activations cannot both become active.
+    list(PlaybookVersion.objects.select_for_update().filter(is_active=True))
+    last = PlaybookVersion.objects.filter(key=playbook.key).aggregate(n=Max("number"))["n"] or 0
+    PlaybookVersion.objects.filter(is_active=True).update(is_active=False)
+    return PlaybookVersion.objects.create(
+        key=playbook.key,
+        number=last + 1,
+        source=source,
+        source_name=source_name,
+        compiled=playbook.model_dump(mode="json"),
+        is_active=True,
+        applied_at=now(),
+        applied_by=actor,
+    )
+
+
+def playbook_ensure_default(name: str) -> PlaybookVersion:
+    """The active version, activating the named bundled playbook (or file) if there is none."""
+    active = PlaybookVersion.objects.filter(is_active=True).first()
+    if active is not None:
+        return active
+    path = bundled_playbook_path(name)
+    return playbook_activate(
+        source=Path(path).read_text(encoding="utf-8"), source_name=path.name, actor=None
+    )
+
+
+@lru_cache(maxsize=64)
+def _compiled(version_id: int) -> Playbook:
+    # Versions are immutable, so a parsed playbook can be cached for the life of the process.
+    version = PlaybookVersion.objects.get(pk=version_id)
+    return Playbook.model_validate_json(json.dumps(version.compiled))
+
+
+def playbook_for_version(version_id: int) -> Playbook:
+    return _compiled(version_id)
+
+
+def active_version() -> PlaybookVersion:
+    version = PlaybookVersion.objects.filter(is_active=True).only("id", "key", "number").first()
+    if version is None:
+        raise NotFound("No playbook is active; run `sopcrm playbook apply FILE`.")
+    return version

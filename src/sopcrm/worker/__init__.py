@@ -1,0 +1,1 @@
+"""The background worker: runs queued tasks (and, with automation, fires due timers)."""
