@@ -7,8 +7,11 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sopcrm.core.errors import NotFound
-from sopcrm.core.models import Event, RecordType, User
+from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.core.visibility import owner_visibility
+from sopcrm.playbook.schema import ObjectType, Playbook
+from sopcrm.process.fields import visible_field_keys
+from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from .models import Account, Activity, Contact, Deal, Lead
 
@@ -89,14 +92,41 @@ def activity_get(user: User, activity_id: int) -> Activity:
     return result
 
 
-def record_timeline(user: User, record_type: RecordType | str, record_id: int) -> QuerySet[Event]:
-    """The event log of one visible record, newest first."""
-    record_get(user, record_type, record_id)
-    return (
+def record_timeline(
+    user: User, record_type: RecordType | str, record_id: int, *, limit: int = 200
+) -> list[Event]:
+    """The event log of one visible record, newest first, with the values of custom fields the
+    user may not see taken out (a manager-only floor price must not leak through its history)."""
+    record = record_get(user, record_type, record_id)
+    events = list(
         Event.objects.filter(record_type=record_type, record_id=record_id)
         .select_related("actor")
-        .order_by("-occurred_at", "-id")
+        .order_by("-occurred_at", "-id")[:limit]
     )
+    version_id = getattr(record, "playbook_version_id", None) or active_version().pk
+    hidden = _hidden_custom_keys(user, playbook_for_version(version_id), record_type)
+    return [_redacted(event, hidden) for event in events] if hidden else events
+
+
+def _hidden_custom_keys(user: User, playbook: Playbook, record_type: RecordType | str) -> set[str]:
+    if record_type not in {o.value for o in ObjectType}:
+        return set()
+    every = {f.key for f in playbook.object(record_type).fields}
+    return every - visible_field_keys(user, playbook, record_type)
+
+
+def _redacted(event: Event, hidden: set[str]) -> Event:
+    data = event.data
+    field = str(data.get("field", ""))
+    if (
+        event.kind == EventKind.FIELD_CHANGED
+        and field.startswith("custom.")
+        and field.removeprefix("custom.") in hidden
+    ):
+        event.data = {"field": data["field"], "hidden": True}
+    elif isinstance(data.get("custom"), dict):
+        event.data = {**data, "custom": {k: v for k, v in data["custom"].items() if k not in hidden}}
+    return event
 
 
 def record_activities(user: User, record: Any) -> QuerySet[Activity]:
