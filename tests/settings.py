@@ -8,7 +8,7 @@ import tempfile
 os.environ.setdefault("SOPCRM_DATA_DIR", tempfile.mkdtemp(prefix="sopcrm-test-"))
 os.environ.setdefault("SOPCRM_SECRET_KEY", "test-only-" + "x" * 50)
 
-from sopcrm.config.settings import *  # noqa: E402, F403
+from sopcrm.config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LANGUAGE_CODE = "en"

@@ -8,6 +8,7 @@ single machine on localhost; `sopcrm.config.production` hardens them for a publi
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -47,7 +48,8 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("SOPCRM_DEBUG", False)
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("SOPCRM_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    h.strip()
+    for h in os.environ.get("SOPCRM_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 ]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("SOPCRM_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -104,10 +106,12 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        )
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "sopcrm.sqlite3")}

@@ -1,12 +1,12 @@
 """Writing to the append-only event log. Services call `event_record` inside their transaction,
 so an event exists exactly when the change it describes was committed."""
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-import json
 
 from .clock import now
 from .models import Event, EventKind, RecordType, User

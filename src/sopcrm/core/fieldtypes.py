@@ -87,9 +87,7 @@ def _number(value: Any, _options: Sequence[str]) -> int | float:
 
 def _money(value: Any, _options: Sequence[str]) -> dict[str, str]:
     if not isinstance(value, dict) or set(value) != {"amount", "currency"}:
-        raise FieldValueError(
-            "type", _('Enter money as {"amount": "12.50", "currency": "USD"}.')
-        )
+        raise FieldValueError("type", _('Enter money as {"amount": "12.50", "currency": "USD"}.'))
     try:
         amount = normalise.decimal_amount(value["amount"])
         if not isinstance(value["currency"], str):

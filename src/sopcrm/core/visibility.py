@@ -1,8 +1,8 @@
 """Who sees which records: the one rule every selector applies.
 
 A rep sees the records they own; a manager sees the records owned by anyone in their team, their
-own, and unassigned ones (the queue they hand out); an admin sees everything. Field-level rules live with the field definitions
-(process/fields.py), because fields are defined by the playbook.
+own, and unassigned ones (the queue they hand out); an admin sees everything. Field-level rules
+live with the field definitions (process/fields.py), because fields are defined by the playbook.
 """
 
 from django.db.models import Q

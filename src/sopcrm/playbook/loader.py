@@ -51,12 +51,14 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def _to_data(node: yaml.Node, path: PathKey, marks: dict[PathKey, tuple[int, int]], loader: _Loader) -> Any:
+def _to_data(
+    node: yaml.Node, path: PathKey, marks: dict[PathKey, tuple[int, int]], loader: _Loader
+) -> Any:
     marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 key = str(key)
             child = (*path, key)
@@ -67,7 +69,7 @@ def _to_data(node: yaml.Node, path: PathKey, marks: dict[PathKey, tuple[int, int
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_data(item, (*path, i), marks, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return loader.construct_object(node, deep=True)
 
 
 class _DuplicateKey(Exception):
@@ -106,7 +108,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     loader = _Loader(text)
     marks: dict[PathKey, tuple[int, int]] = {}
     try:
-        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        node = loader.get_single_node()
         data = None if node is None else _to_data(node, (), marks, loader)
     except _DuplicateKey as dup:
         source = SourceMap(file, marks)
@@ -117,9 +119,11 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = getattr(exc, "problem", None) or str(exc)
-        raise PlaybookError([Problem(file, line, column, "", f"not valid YAML: {reason}")]) from None
+        raise PlaybookError(
+            [Problem(file, line, column, "", f"not valid YAML: {reason}")]
+        ) from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return data, SourceMap(file, marks)
 
 
@@ -170,7 +174,9 @@ def load_playbook_file(path: str | Path) -> tuple[Playbook, SourceMap]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PlaybookError([Problem(str(path), 1, 1, "", f"cannot read the file: {exc}")]) from None
+        raise PlaybookError(
+            [Problem(str(path), 1, 1, "", f"cannot read the file: {exc}")]
+        ) from None
     return load_playbook(text, str(path))
 
 

@@ -45,8 +45,11 @@ def run_worker(stop: threading.Event, *, interval: float = 1.0, worker_id: str =
 def start_worker_thread(*, interval: float = 1.0) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
     thread = threading.Thread(
-        target=run_worker, args=(stop,), kwargs={"interval": interval, "worker_id": "embedded"},
-        name="sopcrm-worker", daemon=True,
+        target=run_worker,
+        args=(stop,),
+        kwargs={"interval": interval, "worker_id": "embedded"},
+        name="sopcrm-worker",
+        daemon=True,
     )
     thread.start()
     return thread, stop

@@ -67,7 +67,9 @@ class ApiToken(models.Model):
         User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
     )
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(_("prefix"), max_length=16, help_text=_("Shown to tell tokens apart."))
+    prefix = models.CharField(
+        _("prefix"), max_length=16, help_text=_("Shown to tell tokens apart.")
+    )
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("created at"))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)

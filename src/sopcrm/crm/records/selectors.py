@@ -29,9 +29,7 @@ def lead_list(user: User) -> QuerySet[Lead]:
 
 
 def deal_list(user: User) -> QuerySet[Deal]:
-    return Deal.objects.filter(owner_visibility(user)).select_related(
-        "owner", "account", "contact"
-    )
+    return Deal.objects.filter(owner_visibility(user)).select_related("owner", "account", "contact")
 
 
 def activity_list(user: User) -> QuerySet[Activity]:
@@ -125,7 +123,10 @@ def _redacted(event: Event, hidden: set[str]) -> Event:
     ):
         event.data = {"field": data["field"], "hidden": True}
     elif isinstance(data.get("custom"), dict):
-        event.data = {**data, "custom": {k: v for k, v in data["custom"].items() if k not in hidden}}
+        event.data = {
+            **data,
+            "custom": {k: v for k, v in data["custom"].items() if k not in hidden},
+        }
     return event
 
 

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,23 +14,47 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='PlaybookVersion',
+            name="PlaybookVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, verbose_name='playbook')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('source', models.TextField(verbose_name='source')),
-                ('source_name', models.CharField(max_length=255, verbose_name='file')),
-                ('compiled', models.JSONField(verbose_name='compiled')),
-                ('is_active', models.BooleanField(default=False, verbose_name='active')),
-                ('applied_at', models.DateTimeField(verbose_name='applied at')),
-                ('applied_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='applied by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, verbose_name="playbook")),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                ("source", models.TextField(verbose_name="source")),
+                ("source_name", models.CharField(max_length=255, verbose_name="file")),
+                ("compiled", models.JSONField(verbose_name="compiled")),
+                ("is_active", models.BooleanField(default=False, verbose_name="active")),
+                ("applied_at", models.DateTimeField(verbose_name="applied at")),
+                (
+                    "applied_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="applied by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'playbook version',
-                'verbose_name_plural': 'playbook versions',
-                'ordering': ['-applied_at'],
-                'constraints': [models.UniqueConstraint(fields=('key', 'number'), name='playbook_version_unique'), models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='one_active_playbook')],
+                "verbose_name": "playbook version",
+                "verbose_name_plural": "playbook versions",
+                "ordering": ["-applied_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("key", "number"), name="playbook_version_unique"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_active", True)),
+                        fields=("is_active",),
+                        name="one_active_playbook",
+                    ),
+                ],
             },
         ),
     ]

@@ -37,7 +37,9 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from None
         try:
             user = user_create(
-                username=options["username"], password=password, role=Role.ADMIN,
+                username=options["username"],
+                password=password,
+                role=Role.ADMIN,
                 email=options["email"],
             )
         except InvalidInput as exc:

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         prepare_database()
         self.stdout.write(f"sopcrm is running at http://{options['host']}:{options['port']}/")
         run_server(
-            options["host"], options["port"], with_worker=not options["no_worker"],
+            options["host"],
+            options["port"],
+            with_worker=not options["no_worker"],
             threads=options["threads"],
         )

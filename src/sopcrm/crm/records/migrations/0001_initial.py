@@ -6,173 +6,569 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('process', '0001_initial'),
+        ("process", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('custom', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('website', models.CharField(blank=True, max_length=200, verbose_name='website')),
-                ('domain', models.CharField(blank=True, db_index=True, max_length=200, verbose_name='domain')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
-                ('industry', models.CharField(blank=True, max_length=100, verbose_name='industry')),
-                ('phone', models.CharField(blank=True, max_length=32, verbose_name='phone')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "custom",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("website", models.CharField(blank=True, max_length=200, verbose_name="website")),
+                (
+                    "domain",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=200, verbose_name="domain"
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
+                ("industry", models.CharField(blank=True, max_length=100, verbose_name="industry")),
+                ("phone", models.CharField(blank=True, max_length=32, verbose_name="phone")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'account',
-                'verbose_name_plural': 'accounts',
+                "verbose_name": "account",
+                "verbose_name_plural": "accounts",
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('custom', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('job_title', models.CharField(blank=True, max_length=200, verbose_name='job title')),
-                ('email', models.CharField(blank=True, db_index=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='phone')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contacts', to='records.account', verbose_name='account')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "custom",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "job_title",
+                    models.CharField(blank=True, max_length=200, verbose_name="job title"),
+                ),
+                (
+                    "email",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=254, verbose_name="email"
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=32, verbose_name="phone"
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contacts",
+                        to="records.account",
+                        verbose_name="account",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact',
-                'verbose_name_plural': 'contacts',
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
             },
         ),
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('custom', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('pipeline', models.CharField(max_length=64, verbose_name='pipeline')),
-                ('stage', models.CharField(max_length=64, verbose_name='stage')),
-                ('stage_entered_at', models.DateTimeField(verbose_name='in stage since')),
-                ('name', models.CharField(max_length=200, verbose_name='contact name')),
-                ('company', models.CharField(blank=True, max_length=200, verbose_name='company')),
-                ('email', models.CharField(blank=True, db_index=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='phone')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
-                ('source', models.CharField(choices=[('trade_show', 'Trade show'), ('website_form', 'Website form'), ('whatsapp', 'WhatsApp'), ('b2b_platform', 'B2B platform'), ('email', 'Email'), ('social', 'LinkedIn / Facebook'), ('referral', 'Referral'), ('import', 'Import'), ('other', 'Other')], default='other', max_length=32, verbose_name='source')),
-                ('message', models.TextField(blank=True, verbose_name='inquiry')),
-                ('received_at', models.DateTimeField(help_text='When the inquiry arrived; an import may set a time in the past.', verbose_name='received at')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('playbook_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='process.playbookversion', verbose_name='playbook version')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "custom",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                ("pipeline", models.CharField(max_length=64, verbose_name="pipeline")),
+                ("stage", models.CharField(max_length=64, verbose_name="stage")),
+                ("stage_entered_at", models.DateTimeField(verbose_name="in stage since")),
+                ("name", models.CharField(max_length=200, verbose_name="contact name")),
+                ("company", models.CharField(blank=True, max_length=200, verbose_name="company")),
+                (
+                    "email",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=254, verbose_name="email"
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=32, verbose_name="phone"
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("trade_show", "Trade show"),
+                            ("website_form", "Website form"),
+                            ("whatsapp", "WhatsApp"),
+                            ("b2b_platform", "B2B platform"),
+                            ("email", "Email"),
+                            ("social", "LinkedIn / Facebook"),
+                            ("referral", "Referral"),
+                            ("import", "Import"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=32,
+                        verbose_name="source",
+                    ),
+                ),
+                ("message", models.TextField(blank=True, verbose_name="inquiry")),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        help_text="When the inquiry arrived; an import may set a time in the past.",
+                        verbose_name="received at",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "playbook_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="process.playbookversion",
+                        verbose_name="playbook version",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lead',
-                'verbose_name_plural': 'leads',
+                "verbose_name": "lead",
+                "verbose_name_plural": "leads",
             },
         ),
         migrations.CreateModel(
-            name='Deal',
+            name="Deal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('custom', models.JSONField(blank=True, default=dict, verbose_name='custom fields')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('pipeline', models.CharField(max_length=64, verbose_name='pipeline')),
-                ('stage', models.CharField(max_length=64, verbose_name='stage')),
-                ('stage_entered_at', models.DateTimeField(verbose_name='in stage since')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='amount')),
-                ('currency', models.CharField(default='USD', max_length=3, verbose_name='currency')),
-                ('expected_close_on', models.DateField(blank=True, null=True, verbose_name='expected close')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deals', to='records.account', verbose_name='account')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deals', to='records.contact', verbose_name='contact')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('playbook_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='process.playbookversion', verbose_name='playbook version')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deals', to='records.lead', verbose_name='lead')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "custom",
+                    models.JSONField(blank=True, default=dict, verbose_name="custom fields"),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                ("pipeline", models.CharField(max_length=64, verbose_name="pipeline")),
+                ("stage", models.CharField(max_length=64, verbose_name="stage")),
+                ("stage_entered_at", models.DateTimeField(verbose_name="in stage since")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="USD", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "expected_close_on",
+                    models.DateField(blank=True, null=True, verbose_name="expected close"),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="closed at"),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deals",
+                        to="records.account",
+                        verbose_name="account",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deals",
+                        to="records.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "playbook_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="process.playbookversion",
+                        verbose_name="playbook version",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deals",
+                        to="records.lead",
+                        verbose_name="lead",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'deal',
-                'verbose_name_plural': 'deals',
+                "verbose_name": "deal",
+                "verbose_name_plural": "deals",
             },
         ),
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('task', 'Task'), ('call', 'Call'), ('email', 'Email'), ('meeting', 'Meeting'), ('message', 'Message'), ('note', 'Note')], max_length=16, verbose_name='kind')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='done', max_length=16, verbose_name='status')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('channel', models.CharField(blank=True, choices=[('email', 'Email'), ('phone', 'Phone'), ('whatsapp', 'WhatsApp'), ('wechat', 'WeChat'), ('linkedin', 'LinkedIn'), ('facebook', 'Facebook'), ('b2b_platform', 'B2B platform'), ('video', 'Video call'), ('in_person', 'In person'), ('other', 'Other')], max_length=16, verbose_name='channel')),
-                ('direction', models.CharField(choices=[('outbound', 'To the customer'), ('inbound', 'From the customer'), ('internal', 'Internal')], default='outbound', max_length=16, verbose_name='direction')),
-                ('summary', models.TextField(blank=True, verbose_name='summary')),
-                ('feedback_type', models.CharField(blank=True, choices=[('no_reply', 'No reply'), ('interested', 'Interested'), ('comparing_suppliers', 'Comparing suppliers'), ('price_objection', 'Price objection'), ('timing_objection', 'Timing objection'), ('waiting_for_boss', 'Waiting for the boss'), ('needs_sample', 'Needs a sample'), ('not_interested', 'Not interested'), ('other', 'Other')], max_length=32, verbose_name='customer feedback')),
-                ('due_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='due at')),
-                ('occurred_at', models.DateTimeField(blank=True, null=True, verbose_name='occurred at')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='completed at')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='records.account')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='records.contact')),
-                ('deal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='records.deal')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='records.lead')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("task", "Task"),
+                            ("call", "Call"),
+                            ("email", "Email"),
+                            ("meeting", "Meeting"),
+                            ("message", "Message"),
+                            ("note", "Note"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("done", "Done"), ("cancelled", "Cancelled")],
+                        default="done",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "Email"),
+                            ("phone", "Phone"),
+                            ("whatsapp", "WhatsApp"),
+                            ("wechat", "WeChat"),
+                            ("linkedin", "LinkedIn"),
+                            ("facebook", "Facebook"),
+                            ("b2b_platform", "B2B platform"),
+                            ("video", "Video call"),
+                            ("in_person", "In person"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("outbound", "To the customer"),
+                            ("inbound", "From the customer"),
+                            ("internal", "Internal"),
+                        ],
+                        default="outbound",
+                        max_length=16,
+                        verbose_name="direction",
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, verbose_name="summary")),
+                (
+                    "feedback_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("no_reply", "No reply"),
+                            ("interested", "Interested"),
+                            ("comparing_suppliers", "Comparing suppliers"),
+                            ("price_objection", "Price objection"),
+                            ("timing_objection", "Timing objection"),
+                            ("waiting_for_boss", "Waiting for the boss"),
+                            ("needs_sample", "Needs a sample"),
+                            ("not_interested", "Not interested"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                        verbose_name="customer feedback",
+                    ),
+                ),
+                (
+                    "due_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="due at"
+                    ),
+                ),
+                (
+                    "occurred_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="occurred at"),
+                ),
+                (
+                    "completed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="completed at"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="records.account",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="records.contact",
+                    ),
+                ),
+                (
+                    "deal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="records.deal",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="records.lead",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activity',
-                'verbose_name_plural': 'activities',
+                "verbose_name": "activity",
+                "verbose_name_plural": "activities",
             },
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(fields=['owner', 'created_at'], name='records_acc_owner_i_e83096_idx'),
+            model_name="account",
+            index=models.Index(
+                fields=["owner", "created_at"], name="records_acc_owner_i_e83096_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['owner', 'created_at'], name='records_con_owner_i_5a2834_idx'),
+            model_name="contact",
+            index=models.Index(
+                fields=["owner", "created_at"], name="records_con_owner_i_5a2834_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', 'created_at'], name='records_lea_owner_i_d06b51_idx'),
+            model_name="lead",
+            index=models.Index(
+                fields=["owner", "created_at"], name="records_lea_owner_i_d06b51_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['stage', 'owner'], name='records_lea_stage_9b4809_idx'),
+            model_name="lead",
+            index=models.Index(fields=["stage", "owner"], name="records_lea_stage_9b4809_idx"),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(fields=['owner', 'created_at'], name='records_dea_owner_i_e8658a_idx'),
+            model_name="deal",
+            index=models.Index(
+                fields=["owner", "created_at"], name="records_dea_owner_i_e8658a_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deal',
-            index=models.Index(fields=['stage', 'owner'], name='records_dea_stage_4d5273_idx'),
+            model_name="deal",
+            index=models.Index(fields=["stage", "owner"], name="records_dea_stage_4d5273_idx"),
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['owner', 'status', 'due_at'], name='records_act_owner_i_5dc092_idx'),
+            model_name="activity",
+            index=models.Index(
+                fields=["owner", "status", "due_at"], name="records_act_owner_i_5dc092_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['created_at'], name='records_act_created_a8717b_idx'),
+            model_name="activity",
+            index=models.Index(fields=["created_at"], name="records_act_created_a8717b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('lead__isnull', False), ('deal__isnull', False), ('account__isnull', False), ('contact__isnull', False), _connector='OR'), name='activity_is_about_a_record'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("lead__isnull", False),
+                    ("deal__isnull", False),
+                    ("account__isnull", False),
+                    ("contact__isnull", False),
+                    _connector="OR",
+                ),
+                name="activity_is_about_a_record",
+            ),
         ),
     ]

@@ -11,7 +11,7 @@ from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from ..models import Account
 from . import changes as c
-from .guards import require_required, lock_visible
+from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
 
 ACCOUNT_FIELDS: dict[str, c.Cleaner] = {
@@ -39,7 +39,11 @@ def account_create(*, actor: User, data: Mapping[str, Any]) -> Account:
     account = Account(owner=actor, created_at=at, updated_at=at, created_by=actor)
     playbook = playbook_for_version(active_version().pk)
     c.apply_changes(
-        account, data, cleaners=ACCOUNT_FIELDS, actor=actor, playbook=playbook,
+        account,
+        data,
+        cleaners=ACCOUNT_FIELDS,
+        actor=actor,
+        playbook=playbook,
         object_type=ObjectType.ACCOUNT,
     )
     _derive_domain(account)
@@ -53,7 +57,11 @@ def account_update(account: Account, *, actor: User, data: Mapping[str, Any]) ->
     account = lock_visible(actor, RecordType.ACCOUNT, account.pk)
     playbook = playbook_for_version(active_version().pk)
     changed = c.apply_changes(
-        account, data, cleaners=ACCOUNT_FIELDS, actor=actor, playbook=playbook,
+        account,
+        data,
+        cleaners=ACCOUNT_FIELDS,
+        actor=actor,
+        playbook=playbook,
         object_type=ObjectType.ACCOUNT,
     )
     if changed:

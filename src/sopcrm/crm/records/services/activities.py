@@ -74,8 +74,12 @@ def _log_on_records(activity: Activity, kind: EventKind, actor: User | None) -> 
     at = activity.completed_at if kind == EventKind.ACTIVITY_COMPLETED else activity.created_at
     for record_type, record_id in _linked(activity):
         event_record(
-            record_type=record_type, record_id=record_id, kind=kind, actor=actor,
-            data=data, occurred_at=at,
+            record_type=record_type,
+            record_id=record_id,
+            kind=kind,
+            actor=actor,
+            data=data,
+            occurred_at=at,
         )
 
 
@@ -91,7 +95,9 @@ def activity_create(*, actor: User, data: Mapping[str, Any]) -> Activity:
         problems.append(FieldProblem("kind", "required", _("This field is required.")))
     if not _linked(activity):
         problems.append(
-            FieldProblem("lead", "required", _("Link the activity to a lead, deal, account or contact."))
+            FieldProblem(
+                "lead", "required", _("Link the activity to a lead, deal, account or contact.")
+            )
         )
     if activity.kind == ActivityKind.TASK:
         if not activity.subject:
@@ -100,7 +106,9 @@ def activity_create(*, actor: User, data: Mapping[str, Any]) -> Activity:
             problems.append(FieldProblem("due_at", "required", _("A task needs a due time.")))
         if activity.occurred_at is not None:
             problems.append(
-                FieldProblem("occurred_at", "not_allowed", _("A task happens when it is completed."))
+                FieldProblem(
+                    "occurred_at", "not_allowed", _("A task happens when it is completed.")
+                )
             )
         activity.status = ActivityStatus.OPEN
     elif activity.kind:
@@ -109,9 +117,7 @@ def activity_create(*, actor: User, data: Mapping[str, Any]) -> Activity:
                 FieldProblem("summary", "required", _("Write a short summary of the contact."))
             )
         if activity.due_at is not None:
-            problems.append(
-                FieldProblem("due_at", "not_allowed", _("Only tasks have a due time."))
-            )
+            problems.append(FieldProblem("due_at", "not_allowed", _("Only tasks have a due time.")))
         activity.status = ActivityStatus.DONE
         activity.occurred_at = activity.occurred_at or at
         activity.completed_at = activity.occurred_at
@@ -130,7 +136,11 @@ def activity_update(activity: Activity, *, actor: User, data: Mapping[str, Any])
     if "due_at" in data and activity.kind != ActivityKind.TASK:
         raise InvalidInput.single("due_at", "not_allowed", _("Only tasks have a due time."))
     changed = c.apply_changes(
-        activity, data, cleaners=ACTIVITY_UPDATE_FIELDS, actor=actor, playbook=None,
+        activity,
+        data,
+        cleaners=ACTIVITY_UPDATE_FIELDS,
+        actor=actor,
+        playbook=None,
         object_type=None,
     )
     if changed:
@@ -176,9 +186,15 @@ def activity_cancel(activity: Activity, *, actor: User | None, reason: str) -> A
     activity.updated_at = now()
     activity.save()
     event_record(
-        record_type=RecordType.ACTIVITY, record_id=activity.pk, kind=EventKind.FIELD_CHANGED,
+        record_type=RecordType.ACTIVITY,
+        record_id=activity.pk,
+        kind=EventKind.FIELD_CHANGED,
         actor=actor,
-        data={"field": "status", "old": ActivityStatus.OPEN.value,
-              "new": ActivityStatus.CANCELLED.value, "reason": reason},
+        data={
+            "field": "status",
+            "old": ActivityStatus.OPEN.value,
+            "new": ActivityStatus.CANCELLED.value,
+            "reason": reason,
+        },
     )
     return activity

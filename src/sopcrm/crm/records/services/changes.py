@@ -20,8 +20,7 @@ from sopcrm.core.fieldtypes import FieldValueError, clean_value
 from sopcrm.core.models import User
 from sopcrm.core.visibility import assignable_owners
 from sopcrm.playbook.schema import FieldDef, ObjectType, Playbook
-from sopcrm.process.fields import editable_field_keys
-from sopcrm.process.fields import field_defs
+from sopcrm.process.fields import editable_field_keys, field_defs
 
 # A cleaner turns an input value into the stored one or raises FieldValueError. It gets the
 # values being applied (cleaned so far, e.g. the country a phone number is read in) and the actor.
@@ -55,9 +54,7 @@ def text(max_length: int, *, required: bool = False) -> Cleaner:
         if required and not value:
             raise FieldValueError("required", _("This field is required."))
         if len(value) > max_length:
-            raise FieldValueError(
-                "max_length", _("At most %(n)d characters.") % {"n": max_length}
-            )
+            raise FieldValueError("max_length", _("At most %(n)d characters.") % {"n": max_length})
         return value
 
     return clean
@@ -168,9 +165,7 @@ def owner(value: Any, ctx: CleanContext) -> User | None:
         raise FieldValueError("type", _("Enter a user id."))
     found = User.objects.filter(assignable_owners(ctx.actor), pk=user_id).first()
     if found is None:
-        raise FieldValueError(
-            "not_assignable", _("You cannot assign records to this user.")
-        )
+        raise FieldValueError("not_assignable", _("You cannot assign records to this user."))
     return found
 
 
@@ -270,7 +265,11 @@ def apply_changes(
         value = changes[name]
         if name == "custom" and playbook is not None and object_type is not None:
             custom_after = _custom_changes(
-                record, value, actor=actor, playbook=playbook, object_type=object_type,
+                record,
+                value,
+                actor=actor,
+                playbook=playbook,
+                object_type=object_type,
                 problems=problems,
             )
             continue

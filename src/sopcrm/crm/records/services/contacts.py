@@ -32,7 +32,11 @@ def contact_create(*, actor: User, data: Mapping[str, Any]) -> Contact:
     contact = Contact(owner=actor, created_at=at, updated_at=at, created_by=actor)
     playbook = playbook_for_version(active_version().pk)
     c.apply_changes(
-        contact, data, cleaners=CONTACT_FIELDS, actor=actor, playbook=playbook,
+        contact,
+        data,
+        cleaners=CONTACT_FIELDS,
+        actor=actor,
+        playbook=playbook,
         object_type=ObjectType.CONTACT,
     )
     contact.save()
@@ -45,7 +49,11 @@ def contact_update(contact: Contact, *, actor: User, data: Mapping[str, Any]) ->
     contact = lock_visible(actor, RecordType.CONTACT, contact.pk)
     playbook = playbook_for_version(active_version().pk)
     changed = c.apply_changes(
-        contact, data, cleaners=CONTACT_FIELDS, actor=actor, playbook=playbook,
+        contact,
+        data,
+        cleaners=CONTACT_FIELDS,
+        actor=actor,
+        playbook=playbook,
         object_type=ObjectType.CONTACT,
     )
     if changed:

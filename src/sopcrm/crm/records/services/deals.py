@@ -35,8 +35,12 @@ def deal_create(*, actor: User, data: Mapping[str, Any]) -> Deal:
     values = dict(data)
     start_in_pipeline(deal, ObjectType.DEAL, values.pop("pipeline", None))
     c.apply_changes(
-        deal, values, cleaners=DEAL_FIELDS, actor=actor,
-        playbook=playbook_for_version(deal.playbook_version_id), object_type=ObjectType.DEAL,
+        deal,
+        values,
+        cleaners=DEAL_FIELDS,
+        actor=actor,
+        playbook=playbook_for_version(deal.playbook_version_id),
+        object_type=ObjectType.DEAL,
     )
     deal.save()
     log_created(RecordType.DEAL, deal, actor)
@@ -48,8 +52,12 @@ def deal_create(*, actor: User, data: Mapping[str, Any]) -> Deal:
 def deal_update(deal: Deal, *, actor: User, data: Mapping[str, Any]) -> Deal:
     deal = lock_visible(actor, RecordType.DEAL, deal.pk)
     changed = c.apply_changes(
-        deal, data, cleaners=DEAL_FIELDS, actor=actor,
-        playbook=playbook_for_version(deal.playbook_version_id), object_type=ObjectType.DEAL,
+        deal,
+        data,
+        cleaners=DEAL_FIELDS,
+        actor=actor,
+        playbook=playbook_for_version(deal.playbook_version_id),
+        object_type=ObjectType.DEAL,
     )
     if changed:
         deal.updated_at = now()
@@ -61,10 +69,7 @@ def deal_update(deal: Deal, *, actor: User, data: Mapping[str, Any]) -> Deal:
 @transaction.atomic
 def deal_move_stage(deal: Deal, *, actor: User, to_stage: str) -> Deal:
     deal = lock_visible(actor, RecordType.DEAL, deal.pk)
-    move_to_stage(RecordType.DEAL, deal, to_stage, actor=actor)
-    stage = playbook_for_version(deal.playbook_version_id).object("deal").pipeline(
-        deal.pipeline
-    ).stage(to_stage)  # type: ignore[union-attr]
-    deal.closed_at = deal.stage_entered_at if stage and stage.kind != StageKind.OPEN else None
+    stage = move_to_stage(RecordType.DEAL, deal, to_stage, actor=actor)
+    deal.closed_at = deal.stage_entered_at if stage.kind != StageKind.OPEN else None
     deal.save()
     return deal

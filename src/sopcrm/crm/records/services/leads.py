@@ -36,8 +36,12 @@ def lead_create(*, actor: User, data: Mapping[str, Any]) -> Lead:
     values = dict(data)
     start_in_pipeline(lead, ObjectType.LEAD, values.pop("pipeline", None))
     c.apply_changes(
-        lead, values, cleaners=LEAD_CREATE_FIELDS, actor=actor,
-        playbook=playbook_for_version(lead.playbook_version_id), object_type=ObjectType.LEAD,
+        lead,
+        values,
+        cleaners=LEAD_CREATE_FIELDS,
+        actor=actor,
+        playbook=playbook_for_version(lead.playbook_version_id),
+        object_type=ObjectType.LEAD,
     )
     lead.save()
     log_created(RecordType.LEAD, lead, actor)
@@ -49,8 +53,12 @@ def lead_create(*, actor: User, data: Mapping[str, Any]) -> Lead:
 def lead_update(lead: Lead, *, actor: User, data: Mapping[str, Any]) -> Lead:
     lead = lock_visible(actor, RecordType.LEAD, lead.pk)
     changed = c.apply_changes(
-        lead, data, cleaners=LEAD_FIELDS, actor=actor,
-        playbook=playbook_for_version(lead.playbook_version_id), object_type=ObjectType.LEAD,
+        lead,
+        data,
+        cleaners=LEAD_FIELDS,
+        actor=actor,
+        playbook=playbook_for_version(lead.playbook_version_id),
+        object_type=ObjectType.LEAD,
     )
     if changed:
         lead.updated_at = now()

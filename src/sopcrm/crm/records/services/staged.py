@@ -9,7 +9,7 @@ from sopcrm.core.clock import now
 from sopcrm.core.errors import InvalidInput
 from sopcrm.core.events import event_record
 from sopcrm.core.models import EventKind, RecordType, User
-from sopcrm.playbook.schema import ObjectType, Pipeline
+from sopcrm.playbook.schema import ObjectType, Pipeline, Stage
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
 
@@ -53,15 +53,16 @@ def log_stage_entered(record_type: RecordType, record: Any, actor: User | None) 
 
 def move_to_stage(
     record_type: RecordType, record: Any, to_stage: str, *, actor: User | None
-) -> tuple[str, str]:
-    """Move a locked record to `to_stage` and log leaving and entering. Returns (from, to).
+) -> Stage:
+    """Move a locked record to `to_stage` and log leaving and entering; returns the new stage.
 
     The rules about which moves are allowed, what they require and what they cause belong to
     the playbook engine; this only keeps the record and its log consistent.
     """
     playbook = playbook_for_version(record.playbook_version_id)
     pipeline = playbook.object(record_type.value).pipeline(record.pipeline)
-    if pipeline is None or pipeline.stage(to_stage) is None:
+    stage = pipeline.stage(to_stage) if pipeline else None
+    if stage is None:
         raise InvalidInput.single("stage", "unknown_stage", _("No such stage in this pipeline."))
     if to_stage == record.stage:
         raise InvalidInput.single("stage", "same_stage", _("The record is already in this stage."))
@@ -73,8 +74,12 @@ def move_to_stage(
         record_id=record.pk,
         kind=EventKind.STAGE_LEFT,
         actor=actor,
-        data={"pipeline": record.pipeline, "stage": previous, "to": to_stage,
-              "days_in_stage": round(days, 4)},
+        data={
+            "pipeline": record.pipeline,
+            "stage": previous,
+            "to": to_stage,
+            "days_in_stage": round(days, 4),
+        },
         occurred_at=at,
     )
     record.stage = to_stage
@@ -88,4 +93,4 @@ def move_to_stage(
         data={"pipeline": record.pipeline, "stage": to_stage, "from": previous},
         occurred_at=at,
     )
-    return previous, to_stage
+    return stage
