@@ -134,7 +134,7 @@ def test_completed_task_cannot_be_completed_again(people, lead):
         activity_complete(task, actor=people.alice, data={"summary": "Again"})
 
 
-def test_cancelled_task_is_logged_with_reason(people, lead):
+def test_cancelled_task_is_logged_on_the_record_with_reason(people, lead):
     task = activity_create(
         actor=people.alice,
         data={
@@ -144,6 +144,6 @@ def test_cancelled_task_is_logged_with_reason(people, lead):
             "due_at": "2026-03-03T10:00:00+08:00",
         },
     )
-    activity_cancel(task, actor=None, reason="stage left")
-    event = Event.objects.get(record_id=task.pk, kind=EventKind.FIELD_CHANGED)
-    assert event.data["new"] == "cancelled" and event.data["reason"] == "stage left"
+    activity_cancel(task, actor=people.alice, reason="Customer called first")
+    event = Event.objects.get(record_id=lead.pk, kind=EventKind.ACTIVITY_CANCELLED)
+    assert event.data["summary"] == "Customer called first"

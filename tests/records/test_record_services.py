@@ -48,14 +48,14 @@ def test_missing_required_field_is_named(people):
     assert [p.field for p in error.value.problems] == ["title"]
 
 
-def test_create_logs_created_and_stage_entered(people):
+def test_create_logs_created_stage_entered_and_entry_task(people):
     deal = deal_create(actor=people.alice, data={"title": "Valves"})
     kinds = list(
         Event.objects.filter(record_type=RecordType.DEAL, record_id=deal.pk)
         .order_by("id")
         .values_list("kind", flat=True)
     )
-    assert kinds == [EventKind.CREATED, EventKind.STAGE_ENTERED]
+    assert kinds == [EventKind.CREATED, EventKind.STAGE_ENTERED, EventKind.ACTIVITY_CREATED]
 
 
 def test_update_logs_old_and_new_value(people):

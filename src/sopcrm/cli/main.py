@@ -8,6 +8,8 @@ OUR_COMMANDS = {
     "serve": "run the web UI with the worker in one process",
     "worker": "run the background worker alone",
     "createadmin": "create an administrator account",
+    "playbook": "check, apply, show or draw playbooks (playbook check FILE ...)",
+    "token": "create, list or revoke personal API tokens",
 }
 
 

@@ -12,7 +12,7 @@ from .clock import now
 from .models import Event, EventKind, RecordType, User
 
 
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+def jsonable(data: dict[str, Any]) -> dict[str, Any]:
     # Decimals, dates and datetimes become the strings the API shows, so the log reads the same
     # on SQLite and PostgreSQL.
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
@@ -32,7 +32,7 @@ def event_record(
         record_id=record_id,
         kind=kind,
         actor=actor,
-        data=_jsonable(data or {}),
+        data=jsonable(data or {}),
         occurred_at=occurred_at or now(),
     )
 
@@ -41,7 +41,7 @@ def events_record_many(events: Iterable[Event]) -> list[Event]:
     """Bulk insert for importers and generators; the same rows `event_record` would write."""
     rows = list(events)
     for row in rows:
-        row.data = _jsonable(row.data or {})
+        row.data = jsonable(row.data or {})
         if row.occurred_at is None:
             row.occurred_at = now()
     return Event.objects.bulk_create(rows)

@@ -137,6 +137,9 @@ def _schema_problems(error: ValidationError, source: SourceMap) -> Iterator[Prob
             hint = _suggest_key(loc, source)
         elif item["type"] == "missing":
             hint = f"add '{loc[-1]}'"
+        elif item["type"] == "string_pattern_mismatch" and loc and loc[-1] == "key":
+            message = f"'{item['input']}' is not a valid key"
+            hint = "use lowercase letters, digits and _, starting with a letter"
         yield source.problem(loc, message, hint)
 
 

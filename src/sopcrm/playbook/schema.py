@@ -5,8 +5,10 @@ coerced, and every model is frozen: a compiled playbook is shared between reques
 changes after it is loaded.
 """
 
+import re
+from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -78,6 +80,177 @@ class StageKind(StrEnum):
     LOST = "lost"
 
 
+# -- time ---------------------------------------------------------------------------------------
+
+Duration = Annotated[
+    str,
+    StringConstraints(pattern=r"^\s*(\d+\s*(d|day|days|h|hour|hours|m|min|minute|minutes)\s*)+$"),
+]
+_DURATION_PART = re.compile(r"(\d+)\s*(d|day|days|h|hour|hours|m|min|minute|minutes)")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'3 days', '24h', '1 day 4 hours', '90 min' -> timedelta. On the working_days clock a day is
+    24 hours of running clock; on working_hours, hours inside working hours."""
+    seconds = sum(int(n) * _UNIT_SECONDS[unit[0]] for n, unit in _DURATION_PART.findall(text))
+    return timedelta(seconds=seconds)
+
+
+class ClockName(StrEnum):
+    CALENDAR = "calendar"
+    WORKING_DAYS = "working_days"
+    WORKING_HOURS = "working_hours"
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+HourRange = Annotated[
+    str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+]
+
+
+class CalendarDef(Strict):
+    """The team's business calendar (S-24)."""
+
+    time_zone: str = "Asia/Shanghai"
+    country: str | None = "CN"
+    working_weekdays: tuple[Weekday, ...] = (
+        Weekday.MON,
+        Weekday.TUE,
+        Weekday.WED,
+        Weekday.THU,
+        Weekday.FRI,
+    )
+    working_hours: tuple[HourRange, ...] = ("09:00-12:00", "13:00-18:00")
+    holidays: tuple[IsoDate, ...] = ()
+    working_days: tuple[IsoDate, ...] = ()
+
+
+# -- tasks --------------------------------------------------------------------------------------
+
+
+class Assignee(StrEnum):
+    OWNER = "owner"
+    MANAGER = "manager"  # a manager of the owner's team
+
+
+class DueDef(Strict):
+    """When a task is due: `after` this much time on `clock`, counted `from` an anchor.
+
+    Anchors: `created` (the record was created), `received` (a lead's received time),
+    `stage_entered`, `field.<key>` (a date or datetime field; a date counts from the end of that
+    day), `task.<template key>.completed` (the completion of an earlier task, which is also when
+    this task is created).
+    """
+
+    after: Duration
+    from_: str = Field(
+        alias="from",
+        pattern=r"^(created|received|stage_entered|field\.[a-z][a-z0-9_]*|task\.[a-z][a-z0-9_]*\.completed)$",
+    )
+    clock: ClockName = ClockName.CALENDAR
+
+    @property
+    def anchor_field(self) -> str | None:
+        return self.from_.split(".", 1)[1] if self.from_.startswith("field.") else None
+
+    @property
+    def anchor_task(self) -> str | None:
+        return self.from_.split(".")[1] if self.from_.startswith("task.") else None
+
+
+class CompletionField(StrEnum):
+    CHANNEL = "channel"
+    FEEDBACK_TYPE = "feedback_type"
+
+
+class OnComplete(Strict):
+    """What completing a task does besides creating the tasks anchored on its completion."""
+
+    substate: Key | None = None
+
+
+class TaskTemplate(Strict):
+    """A task the process creates. It stays open while the record is in one of `active_in`
+    (default: the stage it was created in) and is cancelled when the record moves elsewhere,
+    unless `keep_after_stage`."""
+
+    key: Key
+    title: Label
+    description: Label | None = None
+    channel: str | None = None
+    assignee: Assignee = Assignee.OWNER
+    due: DueDef
+    active_in: tuple[Key, ...] = ()
+    keep_after_stage: bool = False
+    completion_requires: tuple[CompletionField, ...] = ()
+    on_complete: OnComplete = Field(default_factory=OnComplete)
+
+
+# -- conditions, transitions --------------------------------------------------------------------
+
+ConditionText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class Rule(Strict):
+    """A condition that must hold for a transition, with the message shown when it does not."""
+
+    when: ConditionText
+    message: Label
+
+
+class ApprovalDef(Strict):
+    """The transition needs a manager's approval when `when` holds (S-33)."""
+
+    when: ConditionText
+    approver: Assignee = Assignee.MANAGER
+    reason: Label
+
+
+class ActorName(StrEnum):
+    OWNER = "owner"
+    REP = "rep"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class Transition(Strict):
+    """A move the record may make. Its form asks for `requires` (must have a value afterwards)
+    and `optional` fields; nothing else may be submitted with it."""
+
+    key: Key
+    label: Label
+    from_: tuple[str, ...] = Field(alias="from", min_length=1)
+    to: str
+    allowed: tuple[ActorName, ...] = (ActorName.OWNER, ActorName.MANAGER, ActorName.ADMIN)
+    requires: tuple[Key, ...] = ()
+    optional: tuple[Key, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    approval: ApprovalDef | None = None
+    set: dict[str, Any] = Field(default_factory=dict)
+    completes_tasks: tuple[Key, ...] = ()
+
+
+class OnEnter(Strict):
+    tasks: tuple[Key, ...] = ()
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class Substate(Strict):
+    key: Key
+    label: Label
+
+
 class Stage(Strict):
     key: Key
     label: Label
@@ -85,12 +258,19 @@ class Stage(Strict):
     probability: int = Field(ge=0, le=100)
     expected_days: int | None = Field(default=None, ge=0)
     idle_days: int | None = Field(default=None, ge=1)
+    substates: tuple[Substate, ...] = ()
+    on_enter: OnEnter = Field(default_factory=OnEnter)
+
+    def substate(self, key: str) -> Substate | None:
+        return next((s for s in self.substates if s.key == key), None)
 
 
 class Pipeline(Strict):
     key: Key
     label: Label
+    when: ConditionText | None = None
     stages: tuple[Stage, ...] = Field(min_length=1)
+    transitions: tuple[Transition, ...] = ()
 
     def stage(self, key: str) -> Stage | None:
         return next((s for s in self.stages if s.key == key), None)
@@ -99,10 +279,15 @@ class Pipeline(Strict):
     def initial_stage(self) -> Stage:
         return self.stages[0]
 
+    def transition(self, key: str) -> "Transition | None":
+        return next((t for t in self.transitions if t.key == key), None)
+
 
 class ObjectDef(Strict):
     fields: tuple[FieldDef, ...] = ()
     pipelines: tuple[Pipeline, ...] = ()
+    tasks: tuple[TaskTemplate, ...] = ()
+    on_create: OnEnter = Field(default_factory=OnEnter)
 
     def field(self, key: str) -> FieldDef | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -110,15 +295,22 @@ class ObjectDef(Strict):
     def pipeline(self, key: str) -> Pipeline | None:
         return next((p for p in self.pipelines if p.key == key), None)
 
+    def task(self, key: str) -> TaskTemplate | None:
+        return next((t for t in self.tasks if t.key == key), None)
+
     @property
     def default_pipeline(self) -> Pipeline | None:
-        return self.pipelines[0] if self.pipelines else None
+        unconditional = [p for p in self.pipelines if p.when is None]
+        return (
+            unconditional[0] if unconditional else (self.pipelines[0] if self.pipelines else None)
+        )
 
 
 class Playbook(Strict):
     key: Key
     name: Label
     description: Label | None = None
+    calendar: CalendarDef = Field(default_factory=CalendarDef)
     objects: dict[ObjectType, ObjectDef] = Field(default_factory=dict)
 
     def object(self, object_type: ObjectType | str) -> ObjectDef:
@@ -127,8 +319,26 @@ class Playbook(Strict):
 
 def _collect_keys() -> frozenset[str]:
     keys: set[str] = set()
-    for model in (Label, Option, FieldDef, Stage, Pipeline, ObjectDef, Playbook):
-        keys.update(model.model_fields)
+    models: tuple[type[BaseModel], ...] = (
+        Label,
+        Option,
+        FieldDef,
+        Stage,
+        Pipeline,
+        ObjectDef,
+        Playbook,
+        CalendarDef,
+        DueDef,
+        TaskTemplate,
+        Rule,
+        ApprovalDef,
+        Transition,
+        OnEnter,
+        Substate,
+    )
+    for model in models:
+        for name, info in model.model_fields.items():
+            keys.add(info.alias or name)
     return frozenset(keys)
 
 

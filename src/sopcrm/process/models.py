@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -6,8 +8,12 @@ from django.utils.translation import gettext_lazy as _
 class PlaybookVersion(models.Model):
     """One applied version of a playbook file. Rows are never changed after they are written (but
     for `is_active`), so records that remember their version keep working when a newer one is
-    applied. Exactly one version is active at a time."""
+    applied. Exactly one version is active at a time.
 
+    The key is a UUID, never reused (SQLite reuses integer ids after a rollback), so a parsed
+    version can be cached by its id for the life of the process."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     key = models.CharField(_("playbook"), max_length=64)
     number = models.PositiveIntegerField(_("version"))
     source = models.TextField(_("source"))

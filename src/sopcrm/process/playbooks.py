@@ -1,6 +1,7 @@
 """Storing, activating and reading playbook versions."""
 
 import json
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def playbook_activate(*, source: str, source_name: str, actor: User | None) -> P
         number=last + 1,
         source=source,
         source_name=source_name,
-        compiled=playbook.model_dump(mode="json"),
+        compiled=playbook.model_dump(mode="json", by_alias=True),
         is_active=True,
         applied_at=now(),
         applied_by=actor,
@@ -48,13 +49,13 @@ def playbook_ensure_default(name: str) -> PlaybookVersion:
 
 
 @lru_cache(maxsize=64)
-def _compiled(version_id: int) -> Playbook:
+def _compiled(version_id: uuid.UUID) -> Playbook:
     # Versions are immutable, so a parsed playbook can be cached for the life of the process.
     version = PlaybookVersion.objects.get(pk=version_id)
     return Playbook.model_validate_json(json.dumps(version.compiled))
 
 
-def playbook_for_version(version_id: int) -> Playbook:
+def playbook_for_version(version_id: uuid.UUID) -> Playbook:
     return _compiled(version_id)
 
 

@@ -17,8 +17,12 @@ class EventKind(models.TextChoices):
     OWNER_CHANGED = "owner_changed", _("Owner changed")
     STAGE_LEFT = "stage_left", _("Stage left")
     STAGE_ENTERED = "stage_entered", _("Stage entered")
+    SUBSTATE_CHANGED = "substate_changed", _("Step changed")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    APPROVAL_DECIDED = "approval_decided", _("Approval decided")
     ACTIVITY_CREATED = "activity_created", _("Activity created")
     ACTIVITY_COMPLETED = "activity_completed", _("Activity completed")
+    ACTIVITY_CANCELLED = "activity_cancelled", _("Activity cancelled")
 
 
 class Event(models.Model):

@@ -14,10 +14,20 @@ from sopcrm.core.events import event_record
 from sopcrm.core.models import EventKind, RecordType, User
 
 from .. import selectors
-from ..models import Activity, ActivityKind, ActivityStatus, Channel, Direction, FeedbackType
+from ..models import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    Channel,
+    Deal,
+    Direction,
+    FeedbackType,
+    Lead,
+)
 from . import changes as c
 from .guards import lock_visible
 from .logging import log_changes
+from .process_tasks import after_completion, completion_problems
 
 _LINKS = {
     "lead": RecordType.LEAD,
@@ -71,7 +81,7 @@ def _log_on_records(activity: Activity, kind: EventKind, actor: User | None) -> 
         "due_at": activity.due_at,
         "occurred_at": activity.occurred_at,
     }
-    at = activity.completed_at if kind == EventKind.ACTIVITY_COMPLETED else activity.created_at
+    at = activity.created_at if kind == EventKind.ACTIVITY_CREATED else activity.updated_at
     for record_type, record_id in _linked(activity):
         event_record(
             record_type=record_type,
@@ -150,19 +160,36 @@ def activity_update(activity: Activity, *, actor: User, data: Mapping[str, Any])
     return activity
 
 
+def _lock_parent(activity: Activity) -> Lead | Deal | None:
+    """Lock the lead or deal a task is about before the task itself: transitions lock the record
+    and then its tasks, so taking the locks in the same order cannot deadlock."""
+    if activity.deal_id is not None:
+        return Deal.objects.select_for_update().get(pk=activity.deal_id)
+    if activity.lead_id is not None:
+        return Lead.objects.select_for_update().get(pk=activity.lead_id)
+    return None
+
+
 @transaction.atomic
 def activity_complete(activity: Activity, *, actor: User, data: Mapping[str, Any]) -> Activity:
-    """Complete an open task with its outcome; a summary is required (S-03)."""
-    activity = lock_visible(actor, RecordType.ACTIVITY, activity.pk)
+    """Complete an open task with its outcome: a summary is required (S-03), and a task from a
+    playbook template may require channel and customer feedback (S-15). Completing it moves the
+    record to the template's next step and creates the tasks anchored on the completion."""
+    visible = selectors.activity_get(actor, activity.pk)
+    record = _lock_parent(visible)
+    activity = Activity.objects.select_for_update().get(pk=visible.pk)
     if activity.status != ActivityStatus.OPEN:
         raise Conflict(_("This task is not open."), code="not_open")
     c.apply_changes(
         activity, data, cleaners=COMPLETE_FIELDS, actor=actor, playbook=None, object_type=None
     )
+    problems = completion_problems(activity, record)
     if not activity.summary:
-        raise InvalidInput.single(
-            "summary", "required", _("Write a short summary of what happened.")
+        problems.insert(
+            0, FieldProblem("summary", "required", _("Write a short summary of what happened."))
         )
+    if problems:
+        raise InvalidInput(problems)
     at = now()
     activity.status = ActivityStatus.DONE
     activity.occurred_at = activity.occurred_at or at
@@ -170,31 +197,23 @@ def activity_complete(activity: Activity, *, actor: User, data: Mapping[str, Any
     activity.updated_at = at
     activity.save()
     _log_on_records(activity, EventKind.ACTIVITY_COMPLETED, actor)
+    if record is not None:
+        after_completion(activity, record, actor=actor)
     return activity
 
 
 @transaction.atomic
-def activity_cancel(activity: Activity, *, actor: User | None, reason: str) -> Activity:
-    """Cancel an open task. `actor` None is the system (e.g. a record left the stage)."""
-    if actor is not None:
-        activity = lock_visible(actor, RecordType.ACTIVITY, activity.pk)
-    else:
-        activity = Activity.objects.select_for_update().get(pk=activity.pk)
+def activity_cancel(activity: Activity, *, actor: User, reason: str) -> Activity:
+    """Cancel an open task by hand, with the reason on the timeline."""
+    activity = lock_visible(actor, RecordType.ACTIVITY, activity.pk)
     if activity.status != ActivityStatus.OPEN:
         raise Conflict(_("This task is not open."), code="not_open")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput.single("reason", "required", _("Say why the task is cancelled."))
     activity.status = ActivityStatus.CANCELLED
+    activity.summary = reason
     activity.updated_at = now()
     activity.save()
-    event_record(
-        record_type=RecordType.ACTIVITY,
-        record_id=activity.pk,
-        kind=EventKind.FIELD_CHANGED,
-        actor=actor,
-        data={
-            "field": "status",
-            "old": ActivityStatus.OPEN.value,
-            "new": ActivityStatus.CANCELLED.value,
-            "reason": reason,
-        },
-    )
+    _log_on_records(activity, EventKind.ACTIVITY_CANCELLED, actor)
     return activity

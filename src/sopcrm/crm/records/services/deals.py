@@ -13,7 +13,7 @@ from ..models import Deal
 from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
-from .staged import log_stage_entered, move_to_stage, start_in_pipeline
+from .staged import move_to_stage, place_in_pipeline, start_process, use_active_version
 
 DEAL_FIELDS: dict[str, c.Cleaner] = {
     "title": c.text(200, required=True),
@@ -33,18 +33,20 @@ def deal_create(*, actor: User, data: Mapping[str, Any]) -> Deal:
     at = now()
     deal = Deal(owner=actor, created_at=at, updated_at=at, created_by=actor)
     values = dict(data)
-    start_in_pipeline(deal, ObjectType.DEAL, values.pop("pipeline", None))
+    pipeline = values.pop("pipeline", None)
+    playbook = use_active_version(deal)
     c.apply_changes(
         deal,
         values,
         cleaners=DEAL_FIELDS,
         actor=actor,
-        playbook=playbook_for_version(deal.playbook_version_id),
+        playbook=playbook,
         object_type=ObjectType.DEAL,
     )
+    place_in_pipeline(deal, ObjectType.DEAL, pipeline)
     deal.save()
     log_created(RecordType.DEAL, deal, actor)
-    log_stage_entered(RecordType.DEAL, deal, actor)
+    start_process(RecordType.DEAL, deal, actor)
     return deal
 
 

@@ -12,7 +12,7 @@ from ..models import Lead, LeadSource
 from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
-from .staged import log_stage_entered, move_to_stage, start_in_pipeline
+from .staged import move_to_stage, place_in_pipeline, start_process, use_active_version
 
 LEAD_FIELDS: dict[str, c.Cleaner] = {
     "name": c.text(200, required=True),
@@ -34,18 +34,20 @@ def lead_create(*, actor: User, data: Mapping[str, Any]) -> Lead:
     at = now()
     lead = Lead(owner=actor, created_at=at, updated_at=at, created_by=actor, received_at=at)
     values = dict(data)
-    start_in_pipeline(lead, ObjectType.LEAD, values.pop("pipeline", None))
+    pipeline = values.pop("pipeline", None)
+    playbook = use_active_version(lead)
     c.apply_changes(
         lead,
         values,
         cleaners=LEAD_CREATE_FIELDS,
         actor=actor,
-        playbook=playbook_for_version(lead.playbook_version_id),
+        playbook=playbook,
         object_type=ObjectType.LEAD,
     )
+    place_in_pipeline(lead, ObjectType.LEAD, pipeline)
     lead.save()
     log_created(RecordType.LEAD, lead, actor)
-    log_stage_entered(RecordType.LEAD, lead, actor)
+    start_process(RecordType.LEAD, lead, actor)
     return lead
 
 

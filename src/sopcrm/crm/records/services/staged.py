@@ -1,5 +1,5 @@
-"""What leads and deals share: they start in their pipeline's first stage under the active
-playbook version, and move between stages with events on both sides of the move."""
+"""What leads and deals share at creation: they run under the active playbook version, in the
+pipeline its conditions choose (S-08), starting in the first stage with its entry tasks."""
 
 from typing import Any
 
@@ -9,17 +9,28 @@ from sopcrm.core.clock import now
 from sopcrm.core.errors import InvalidInput
 from sopcrm.core.events import event_record
 from sopcrm.core.models import EventKind, RecordType, User
-from sopcrm.playbook.schema import ObjectType, Pipeline, Stage
+from sopcrm.playbook.schema import ObjectType, Playbook, Stage
+from sopcrm.process import engine
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
+from .playbook_context import field_values, today_of
+from .process_tasks import tasks_create
 
-def start_in_pipeline(record: Any, object_type: ObjectType, pipeline_key: Any) -> Pipeline:
-    """Put a new record under the active playbook version, in the first stage of its pipeline."""
+
+def use_active_version(record: Any) -> Playbook:
     version = active_version()
-    playbook = playbook_for_version(version.pk)
-    obj = playbook.object(object_type)
+    record.playbook_version = version
+    return playbook_for_version(version.pk)
+
+
+def place_in_pipeline(record: Any, object_type: ObjectType, pipeline_key: Any) -> None:
+    """Choose the pipeline (the one asked for, else the first whose condition holds for the new
+    record's values, else the default) and put the record in its first stage."""
+    obj = playbook_for_version(record.playbook_version_id).object(object_type)
     if pipeline_key in (None, ""):
-        pipeline = obj.default_pipeline
+        pipeline = engine.pipeline_for(
+            obj.pipelines, field_values(record, object_type), today_of_new(record)
+        )
     else:
         pipeline = obj.pipeline(pipeline_key) if isinstance(pipeline_key, str) else None
         if pipeline is None:
@@ -33,24 +44,39 @@ def start_in_pipeline(record: Any, object_type: ObjectType, pipeline_key: Any) -
         raise InvalidInput.single(
             "pipeline", "missing", _("The active playbook defines no pipeline for this record.")
         )
-    record.playbook_version = version
+    first = pipeline.initial_stage
     record.pipeline = pipeline.key
-    record.stage = pipeline.initial_stage.key
+    record.stage = first.key
+    record.substate = first.substates[0].key if first.substates else ""
     record.stage_entered_at = record.created_at
-    return pipeline
 
 
-def log_stage_entered(record_type: RecordType, record: Any, actor: User | None) -> None:
+def today_of_new(record: Any) -> Any:
+    return today_of(record)
+
+
+def start_process(record_type: RecordType, record: Any, actor: User | None) -> None:
+    """After the record is saved: log that it entered its first stage and create the tasks the
+    playbook starts with (e.g. the first-contact task of a new inquiry, S-18)."""
     event_record(
         record_type=record_type,
         record_id=record.pk,
         kind=EventKind.STAGE_ENTERED,
         actor=actor,
-        data={"pipeline": record.pipeline, "stage": record.stage},
+        data={"pipeline": record.pipeline, "stage": record.stage, "substate": record.substate},
         occurred_at=record.stage_entered_at,
     )
+    obj = playbook_for_version(record.playbook_version_id).object(record_type.value)
+    pipeline = obj.pipeline(record.pipeline)
+    assert pipeline is not None
+    stage = pipeline.initial_stage
+    if stage.on_enter.set:
+        record.custom = {**(record.custom or {}), **stage.on_enter.set}
+        record.save(update_fields=["custom"])
+    tasks_create(record, [*obj.on_create.tasks, *stage.on_enter.tasks], actor=actor)
 
 
+# Temporary: the basic stage move of the foundation, replaced by transitions.record_transition.
 def move_to_stage(
     record_type: RecordType, record: Any, to_stage: str, *, actor: User | None
 ) -> Stage:
