@@ -1,3 +1,26 @@
+"""The REST API (django-ninja): thin endpoints over the record services and selectors.
+
+OpenAPI at /api/openapi.json, interactive docs at /api/docs; docs/api.md is the guide.
+"""
+
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="sopcrm API", version="1", urls_namespace="api")
+from . import accounts, activities, contacts, deals, errors, fields, leads, me
+from .auth import AUTH
+
+api = NinjaAPI(
+    title="sopcrm API",
+    version="1",
+    urls_namespace="api",
+    auth=AUTH,
+    description="Accounts, contacts, leads, deals and activities, with their timelines, and "
+    "personal API tokens. Guide: docs/api.md.",
+)
+errors.install(api)
+api.add_router("/accounts", accounts.router)
+api.add_router("/contacts", contacts.router)
+api.add_router("/leads", leads.router)
+api.add_router("/deals", deals.router)
+api.add_router("/activities", activities.router)
+api.add_router("/fields", fields.router)
+api.add_router("", me.router)

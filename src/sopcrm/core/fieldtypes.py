@@ -51,6 +51,17 @@ class FieldValueError(ValueError):
 
 
 MAX_TEXT = 10_000
+# Database ids are signed 64-bit integers; a larger number would make SQLite raise.
+MAX_ID = 2**63 - 1
+
+
+def is_record_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def has_nul(text: str) -> bool:
+    """PostgreSQL cannot store NUL characters in text; refuse them everywhere alike."""
+    return "\x00" in text
 
 
 def is_empty(value: Any) -> bool:
@@ -72,6 +83,8 @@ def _text(value: Any, _options: Sequence[str]) -> str | None:
     value = value.strip()
     if len(value) > MAX_TEXT:
         raise FieldValueError("max_length", _("At most %(n)d characters.") % {"n": MAX_TEXT})
+    if has_nul(value):
+        raise FieldValueError("invalid", _("Text may not contain NUL characters."))
     return value or None
 
 
@@ -155,9 +168,9 @@ def _multi_choice(value: Any, options: Sequence[str]) -> list[str]:
 
 
 def _user(value: Any, _options: Sequence[str]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if not is_record_id(value):
         raise FieldValueError("type", _("Enter a user id."))
-    return value
+    return int(value)
 
 
 def _country(value: Any, _options: Sequence[str]) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from .clock import now
@@ -57,6 +58,11 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
         token.revoked_at = now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+def token_list(user: User) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first (revoked ones included, marked by revoked_at)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
 
 
 def token_authenticate(secret: str) -> User | None:

@@ -17,6 +17,12 @@ def team_create(*, name: str) -> Team:
     return Team.objects.create(name=name)
 
 
+def role_flags(role: Role | str) -> dict[str, bool]:
+    """The Django flags that follow from a role: only admins use the admin site."""
+    is_admin = role == Role.ADMIN
+    return {"is_staff": is_admin, "is_superuser": is_admin}
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -37,8 +43,7 @@ def user_create(
         team=team,
         display_name=display_name,
         email=email,
-        is_staff=role == Role.ADMIN,
-        is_superuser=role == Role.ADMIN,
+        **role_flags(role),
     )
     if password:
         user.set_password(password)

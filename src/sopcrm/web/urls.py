@@ -1,7 +1,70 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from sopcrm.core.models import RecordType
+
+from .forms.auth import LoginForm
+from .views import accounts, activities, contacts, deals, home, leads
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/login.html",
+            authentication_form=LoginForm,
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", home.set_language, name="language"),
+    path("", home.home, name="home"),
+    path("accounts/", accounts.account_list, name="account_list"),
+    path("accounts/new/", accounts.account_create_view, name="account_create"),
+    path("accounts/<int:pk>/", accounts.account_detail, name="account_detail"),
+    path("accounts/<int:pk>/edit/", accounts.account_edit, name="account_edit"),
+    path("contacts/", contacts.contact_list, name="contact_list"),
+    path("contacts/new/", contacts.contact_create_view, name="contact_create"),
+    path("contacts/<int:pk>/", contacts.contact_detail, name="contact_detail"),
+    path("contacts/<int:pk>/edit/", contacts.contact_edit, name="contact_edit"),
+    path("leads/", leads.lead_list, name="lead_list"),
+    path("leads/new/", leads.lead_create_view, name="lead_create"),
+    path("leads/<int:pk>/", leads.lead_detail, name="lead_detail"),
+    path("leads/<int:pk>/edit/", leads.lead_edit, name="lead_edit"),
+    path("leads/<int:pk>/stage/", leads.lead_stage, name="lead_stage"),
+    path("deals/", deals.deal_list, name="deal_list"),
+    path("deals/new/", deals.deal_create_view, name="deal_create"),
+    path("deals/<int:pk>/", deals.deal_detail, name="deal_detail"),
+    path("deals/<int:pk>/edit/", deals.deal_edit, name="deal_edit"),
+    path("deals/<int:pk>/stage/", deals.deal_stage, name="deal_stage"),
+    path("activities/", activities.activity_list, name="activity_list"),
+    path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
+    path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
+    path(
+        "activities/<int:pk>/complete/",
+        activities.activity_complete_view,
+        name="activity_complete",
+    ),
 ]
+
+# Logging a contact and adding a task work the same on the four kinds of record.
+for record_type, prefix in (
+    (RecordType.ACCOUNT, "accounts"),
+    (RecordType.CONTACT, "contacts"),
+    (RecordType.LEAD, "leads"),
+    (RecordType.DEAL, "deals"),
+):
+    urlpatterns += [
+        path(
+            f"{prefix}/<int:pk>/log/",
+            activities.log_activity,
+            {"record_type": record_type.value},
+            name=f"{record_type.value}_log",
+        ),
+        path(
+            f"{prefix}/<int:pk>/task/",
+            activities.add_task,
+            {"record_type": record_type.value},
+            name=f"{record_type.value}_task",
+        ),
+    ]

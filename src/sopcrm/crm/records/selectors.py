@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from sopcrm.core.errors import NotFound
+from sopcrm.core.fieldtypes import is_record_id
 from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.core.visibility import owner_visibility
 from sopcrm.playbook.schema import ObjectType, Playbook
@@ -57,7 +58,7 @@ LIST_SELECTORS = {
 
 def record_get(user: User, record_type: RecordType | str, record_id: Any) -> Any:
     """One visible record, or NotFound (also for records that exist but are not visible)."""
-    if isinstance(record_id, bool) or not isinstance(record_id, int):
+    if not is_record_id(record_id):
         raise NotFound(_("No such record."))
     found = LIST_SELECTORS[RecordType(record_type)](user).filter(pk=record_id).first()
     if found is None:

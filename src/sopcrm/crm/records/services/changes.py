@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from sopcrm.core import normalise
 from sopcrm.core.errors import FieldProblem, InvalidInput
-from sopcrm.core.fieldtypes import FieldValueError, clean_value
+from sopcrm.core.fieldtypes import FieldValueError, clean_value, has_nul, is_record_id
 from sopcrm.core.models import User
 from sopcrm.core.visibility import assignable_owners
 from sopcrm.playbook.schema import FieldDef, ObjectType, Playbook
@@ -55,6 +55,8 @@ def text(max_length: int, *, required: bool = False) -> Cleaner:
             raise FieldValueError("required", _("This field is required."))
         if len(value) > max_length:
             raise FieldValueError("max_length", _("At most %(n)d characters.") % {"n": max_length})
+        if has_nul(value):
+            raise FieldValueError("invalid", _("Text may not contain NUL characters."))
         return value
 
     return clean
@@ -161,7 +163,7 @@ def plain_date(value: Any, _ctx: CleanContext) -> date | None:
 
 def owner(value: Any, ctx: CleanContext) -> User | None:
     user_id = value.pk if isinstance(value, User) else value
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
+    if not is_record_id(user_id):
         raise FieldValueError("type", _("Enter a user id."))
     found = User.objects.filter(assignable_owners(ctx.actor), pk=user_id).first()
     if found is None:
@@ -176,7 +178,7 @@ def related(selector: Callable[[User], models.QuerySet[Any]]) -> Cleaner:
         if value is None:
             return None
         record_id = value.pk if isinstance(value, models.Model) else value
-        if isinstance(record_id, bool) or not isinstance(record_id, int):
+        if not is_record_id(record_id):
             raise FieldValueError("type", _("Enter a record id."))
         found = selector(ctx.actor).filter(pk=record_id).first()
         if found is None:

@@ -1,0 +1,198 @@
+"""A record's event log as sentences: who did what, when, with old and new values readable
+(labels instead of keys, names instead of ids, money with its currency)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from sopcrm.core.models import Event, EventKind, RecordType, User
+from sopcrm.crm.records import selectors
+from sopcrm.crm.records.models import Account, Activity, ActivityKind, Contact, Deal, Lead
+from sopcrm.playbook.schema import Playbook
+
+from . import display
+
+MODELS: dict[str, type[models.Model]] = {
+    RecordType.ACCOUNT: Account,
+    RecordType.CONTACT: Contact,
+    RecordType.LEAD: Lead,
+    RecordType.DEAL: Deal,
+    RecordType.ACTIVITY: Activity,
+}
+# Core fields that point at other records, and the selector that may show their names.
+_REFERENCES = {
+    "account": selectors.account_list,
+    "contact": selectors.contact_list,
+    "lead": selectors.lead_list,
+    "deal": selectors.deal_list,
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    actor: str
+    text: str
+    detail: str = ""
+    href: str = ""
+
+
+@dataclass
+class _Context:
+    user: User
+    model: type[models.Model]
+    object_type: str
+    playbook: Playbook
+    language: str
+    names: dict[str, dict[int, str]]  # reference field -> id -> name
+    users: dict[int, str]
+
+
+def describe(
+    user: User, record_type: str, events: list[Event], playbook: Playbook, language: str
+) -> list[Entry]:
+    """Entries for `events` (already redacted by selectors.record_timeline), newest first."""
+    context = _Context(
+        user=user,
+        model=MODELS[record_type],
+        object_type=record_type,
+        playbook=playbook,
+        language=language,
+        names=_reference_names(user, events),
+        users=display.user_names(_user_ids(events)),
+    )
+    return [_entry(event, context) for event in events]
+
+
+def _reference_names(user: User, events: list[Event]) -> dict[str, dict[int, str]]:
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        field = event.data.get("field")
+        if event.kind == EventKind.FIELD_CHANGED and field in _REFERENCES:
+            ids = {v for v in (event.data.get("old"), event.data.get("new")) if isinstance(v, int)}
+            wanted.setdefault(field, set()).update(ids)
+    # One query per kind of reference, through the selector: a record the reader may not see
+    # is shown by its number only.
+    return {
+        field: {r.pk: str(r) for r in _REFERENCES[field](user).filter(pk__in=ids)}
+        for field, ids in wanted.items()
+        if ids
+    }
+
+
+def _user_ids(events: list[Event]) -> set[int]:
+    ids: set[int] = set()
+    for event in events:
+        if event.kind == EventKind.OWNER_CHANGED:
+            ids.update(v for v in (event.data.get("old"), event.data.get("new")) if v)
+    return {i for i in ids if isinstance(i, int)}
+
+
+def _entry(event: Event, ctx: _Context) -> Entry:
+    data = event.data
+    actor = str(event.actor) if event.actor else _("System")
+    text, detail, href = "", "", ""
+    match event.kind:
+        case EventKind.CREATED:
+            text = _("Created")
+        case EventKind.FIELD_CHANGED:
+            label = _field_label(str(data.get("field", "")), ctx)
+            if data.get("hidden"):
+                text = _("%(field)s changed (hidden)") % {"field": label}
+            else:
+                field = str(data.get("field", ""))
+                text = _("%(field)s: %(old)s → %(new)s") % {
+                    "field": label,
+                    "old": _value_text(field, data.get("old"), ctx) or display.EMPTY,
+                    "new": _value_text(field, data.get("new"), ctx) or display.EMPTY,
+                }
+                detail = str(data.get("reason", ""))
+        case EventKind.OWNER_CHANGED:
+            text = _("Owner: %(old)s → %(new)s") % {
+                "old": ctx.users.get(data.get("old") or 0, _("Unassigned")),
+                "new": ctx.users.get(data.get("new") or 0, _("Unassigned")),
+            }
+        case EventKind.STAGE_LEFT:
+            text = _("Left stage %(stage)s after %(days)s days") % {
+                "stage": _stage(data, ctx),
+                "days": f"{float(data.get('days_in_stage') or 0):.1f}",
+            }
+        case EventKind.STAGE_ENTERED:
+            text = _("Entered stage %(stage)s") % {"stage": _stage(data, ctx)}
+        case EventKind.ACTIVITY_CREATED | EventKind.ACTIVITY_COMPLETED:
+            text, detail = _activity_text(event.kind, data)
+            if isinstance(data.get("activity"), int):
+                href = reverse("activity_detail", args=[data["activity"]])
+        case _:
+            # Kinds this page has no sentence for yet (e.g. approvals) still read sensibly.
+            text = str(event.get_kind_display())
+            if data.get("subject"):
+                text = f"{text}: {data['subject']}"
+            detail = str(data.get("reason") or data.get("summary") or "")
+    return Entry(at=event.occurred_at, actor=actor, text=text, detail=detail, href=href)
+
+
+def _field_label(field: str, ctx: _Context) -> str:
+    if field.startswith("custom."):
+        definition = ctx.playbook.object(ctx.object_type).field(field.removeprefix("custom."))
+        return definition.label.for_language(ctx.language) if definition else field
+    try:
+        model_field = ctx.model._meta.get_field(field)
+    except FieldDoesNotExist:
+        return field
+    return str(getattr(model_field, "verbose_name", field)).capitalize()
+
+
+def _value_text(field: str, value: Any, ctx: _Context) -> str:
+    if value in (None, "", []):
+        return ""
+    if field.startswith("custom."):
+        definition = ctx.playbook.object(ctx.object_type).field(field.removeprefix("custom."))
+        if definition is None:
+            return str(value)
+        return display.custom_value_text(definition, value, ctx.language, ctx.users)
+    if field in _REFERENCES and isinstance(value, int):
+        return ctx.names.get(field, {}).get(value, f"#{value}")
+    if field == "amount":
+        return display.format_amount(value)
+    if field.endswith("_at"):
+        return display.format_datetime(value)
+    try:
+        model_field = ctx.model._meta.get_field(field)
+    except FieldDoesNotExist:
+        return str(value)
+    choices = dict(getattr(model_field, "choices", None) or ())
+    return str(choices.get(value, value))
+
+
+def _stage(data: dict[str, Any], ctx: _Context) -> str:
+    return display.stage_label(
+        ctx.playbook,
+        ctx.object_type,
+        str(data.get("pipeline", "")),
+        str(data.get("stage", "")),
+        ctx.language,
+    )
+
+
+def _activity_text(kind: str, data: dict[str, Any]) -> tuple[str, str]:
+    activity_kind = str(data.get("kind", ""))
+    kind_label = (
+        ActivityKind(activity_kind).label if activity_kind in ActivityKind.values else activity_kind
+    )
+    subject = str(data.get("subject", ""))
+    if kind == EventKind.ACTIVITY_COMPLETED:
+        text = _("Task completed: %(subject)s") % {"subject": subject}
+    elif activity_kind == ActivityKind.TASK:
+        text = _("Task added: %(subject)s, due %(due)s") % {
+            "subject": subject,
+            "due": display.format_datetime(data.get("due_at")),
+        }
+    else:
+        text = _("%(kind)s logged: %(subject)s") % {"kind": kind_label, "subject": subject}
+    return text, str(data.get("summary", ""))

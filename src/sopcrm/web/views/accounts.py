@@ -1,0 +1,99 @@
+"""Accounts (customer companies): list, record page, new, edit."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from sopcrm.core.models import RecordType
+from sopcrm.crm.records import selectors
+from sopcrm.crm.records.models import Account
+from sopcrm.crm.records.services.accounts import account_create, account_update
+
+from .. import display
+from ..display import Row
+from ..forms.records import AccountForm
+from ..http import WebRequest
+from .common import record_url, visible_or_404
+from .lists import Cell, Column, ListPage, owner_filter, render_list
+from .record_pages import create_record, edit_record, record_page, related_deals
+
+
+@login_required
+def account_list(request: WebRequest) -> HttpResponse:
+    page = ListPage(
+        title=_("Accounts"),
+        columns=[
+            Column("name", _("Name"), _name_cell, "name"),
+            Column("country", _("Country"), lambda a: a.country, "country"),
+            Column("industry", _("Industry"), lambda a: a.industry, "industry"),
+            Column("domain", _("Domain"), lambda a: a.domain, "domain"),
+            Column("owner", _("Owner"), lambda a: display.user_label(a.owner), "owner__username"),
+            Column(
+                "created",
+                _("Created"),
+                lambda a: display.format_date(a.created_at.date()),
+                "created_at",
+            ),
+        ],
+        search=lambda q: Q(name__icontains=q) | Q(domain__icontains=q) | Q(industry__icontains=q),
+        default_sort="-created",
+        filters=owner_filter(request.user, _("Owner")),
+        new_url=reverse("account_create"),
+        new_label=_("New account"),
+    )
+    return render_list(request, page, selectors.account_list(request.user))
+
+
+def _name_cell(account: Account) -> Cell:
+    return Cell(account.name, record_url(RecordType.ACCOUNT, account.pk))
+
+
+@login_required
+def account_detail(request: WebRequest, pk: int) -> HttpResponse:
+    account = visible_or_404(selectors.account_get, request.user, pk)
+    rows = [
+        Row(_("Website"), account.website, account.website if "//" in account.website else ""),
+        Row(_("Country"), display.country_name(account.country)),
+        Row(_("Industry"), account.industry),
+        Row(_("Phone"), account.phone),
+    ]
+    user = request.user
+    return record_page(
+        request,
+        account,
+        template="web/records/account.html",
+        rows=rows,
+        contacts=list(selectors.contact_list(user).filter(account=account).order_by("name")),
+        deals=related_deals(
+            list(selectors.deal_list(user).filter(account=account).order_by("-created_at"))
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_create_view(request: WebRequest) -> HttpResponse:
+    return create_record(
+        request,
+        record_type=RecordType.ACCOUNT,
+        form_class=AccountForm,
+        create=account_create,
+        title=_("New account"),
+        cancel_url=reverse("account_list"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_edit(request: WebRequest, pk: int) -> HttpResponse:
+    account = visible_or_404(selectors.account_get, request.user, pk)
+    return edit_record(
+        request,
+        account,
+        form_class=AccountForm,
+        update=account_update,
+        title=_("Edit %(name)s") % {"name": account.name},
+    )

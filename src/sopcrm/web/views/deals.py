@@ -1,0 +1,147 @@
+"""Deals (opportunities): list, record page, new, edit, move to a stage."""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from sopcrm.core.models import RecordType
+from sopcrm.crm.records import selectors
+from sopcrm.crm.records.models import Deal
+from sopcrm.crm.records.services.deals import deal_create, deal_move_stage, deal_update
+
+from .. import display
+from ..display import Row
+from ..forms.records import DealCreateForm, DealForm
+from ..http import WebRequest
+from .common import language, record_playbook, record_url, visible_or_404
+from .lists import Cell, Column, ListPage, owner_filter, render_list, stage_filter
+from .record_pages import (
+    create_record,
+    edit_record,
+    move_stage,
+    record_page,
+    stage_context,
+    stage_text,
+)
+
+
+@login_required
+def deal_list(request: WebRequest) -> HttpResponse:
+    page = ListPage(
+        title=_("Deals"),
+        columns=[
+            Column("title", _("Title"), _title_cell, "title"),
+            Column("account", _("Account"), _account_cell, "account__name"),
+            Column("stage", _("Stage"), stage_text, "stage"),
+            Column(
+                "amount",
+                _("Amount"),
+                lambda d: display.format_money(d.amount, d.currency),
+                "amount",
+            ),
+            Column(
+                "close",
+                _("Expected close"),
+                lambda d: display.format_date(d.expected_close_on),
+                "expected_close_on",
+            ),
+            Column("owner", _("Owner"), lambda d: display.user_label(d.owner), "owner__username"),
+        ],
+        search=lambda q: (
+            Q(title__icontains=q) | Q(account__name__icontains=q) | Q(contact__name__icontains=q)
+        ),
+        default_sort="close",
+        filters=[
+            *stage_filter(RecordType.DEAL, _("Stage"), language()),
+            *owner_filter(request.user, _("Owner")),
+        ],
+        new_url=reverse("deal_create"),
+        new_label=_("New deal"),
+    )
+    return render_list(request, page, selectors.deal_list(request.user))
+
+
+def _title_cell(deal: Deal) -> Cell:
+    return Cell(deal.title, record_url(RecordType.DEAL, deal.pk))
+
+
+def _account_cell(deal: Deal) -> Cell:
+    if deal.account is None:
+        return Cell("")
+    return Cell(deal.account.name, record_url(RecordType.ACCOUNT, deal.account.pk))
+
+
+def _link_row(label: str, record_type: str, record: Any) -> Row:
+    if record is None:
+        return Row(label, "")
+    return Row(label, str(record), record_url(record_type, record.pk))
+
+
+@login_required
+def deal_detail(request: WebRequest, pk: int) -> HttpResponse:
+    deal = visible_or_404(selectors.deal_get, request.user, pk)
+    # The lead is not joined by the selector; fetch it through its own selector so a lead the
+    # reader may not see is not shown.
+    lead = (
+        selectors.lead_list(request.user).filter(pk=deal.lead_id).first() if deal.lead_id else None
+    )
+    rows = [
+        _link_row(_("Account"), RecordType.ACCOUNT, deal.account),
+        _link_row(_("Contact"), RecordType.CONTACT, deal.contact),
+        _link_row(_("From lead"), RecordType.LEAD, lead),
+        Row(_("Amount"), display.format_money(deal.amount, deal.currency)),
+        Row(_("Expected close"), display.format_date(deal.expected_close_on)),
+        Row(_("Closed at"), display.format_datetime(deal.closed_at)),
+    ]
+    return record_page(
+        request,
+        deal,
+        template="web/records/deal.html",
+        rows=rows,
+        **stage_context(deal, record_playbook(deal)),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deal_create_view(request: WebRequest) -> HttpResponse:
+    # "New deal" on an account, contact or lead page fills in where the deal comes from.
+    initial = {
+        name: int(request.GET[name])
+        for name in ("account", "contact", "lead")
+        if request.GET.get(name, "").isdigit()
+    }
+    return create_record(
+        request,
+        record_type=RecordType.DEAL,
+        form_class=DealCreateForm,
+        create=deal_create,
+        title=_("New deal"),
+        cancel_url=reverse("deal_list"),
+        initial=initial,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deal_edit(request: WebRequest, pk: int) -> HttpResponse:
+    deal = visible_or_404(selectors.deal_get, request.user, pk)
+    return edit_record(
+        request,
+        deal,
+        form_class=DealForm,
+        update=deal_update,
+        title=_("Edit %(name)s") % {"name": deal.title},
+    )
+
+
+@login_required
+@require_POST
+def deal_stage(request: WebRequest, pk: int) -> HttpResponse:
+    deal = visible_or_404(selectors.deal_get, request.user, pk)
+    return move_stage(request, deal, deal_move_stage)

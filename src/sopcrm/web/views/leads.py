@@ -1,0 +1,125 @@
+"""Leads (inquiries): list, record page, new, edit, move to a stage."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from sopcrm.core.models import RecordType
+from sopcrm.crm.records import selectors
+from sopcrm.crm.records.models import Lead
+from sopcrm.crm.records.services.leads import lead_create, lead_move_stage, lead_update
+
+from .. import display
+from ..display import Row
+from ..forms.records import LeadCreateForm, LeadForm
+from ..http import WebRequest
+from .common import language, record_playbook, record_url, visible_or_404
+from .lists import Cell, Column, ListPage, owner_filter, render_list, stage_filter
+from .record_pages import (
+    create_record,
+    edit_record,
+    move_stage,
+    record_page,
+    related_deals,
+    stage_context,
+    stage_text,
+)
+
+
+@login_required
+def lead_list(request: WebRequest) -> HttpResponse:
+    page = ListPage(
+        title=_("Leads"),
+        columns=[
+            Column("name", _("Name"), _name_cell, "name"),
+            Column("company", _("Company"), lambda lead: lead.company, "company"),
+            Column("country", _("Country"), lambda lead: lead.country, "country"),
+            Column("source", _("Source"), lambda lead: lead.get_source_display(), "source"),
+            Column("stage", _("Stage"), stage_text, "stage"),
+            Column(
+                "owner", _("Owner"), lambda lead: display.user_label(lead.owner), "owner__username"
+            ),
+            Column(
+                "received",
+                _("Received"),
+                lambda lead: display.format_datetime(lead.received_at),
+                "received_at",
+            ),
+        ],
+        search=lambda q: (
+            Q(name__icontains=q)
+            | Q(company__icontains=q)
+            | Q(email__icontains=q)
+            | Q(phone__icontains=q)
+        ),
+        default_sort="-received",
+        filters=[
+            *stage_filter(RecordType.LEAD, _("Stage"), language()),
+            *owner_filter(request.user, _("Owner")),
+        ],
+        new_url=reverse("lead_create"),
+        new_label=_("New lead"),
+    )
+    return render_list(request, page, selectors.lead_list(request.user))
+
+
+def _name_cell(lead: Lead) -> Cell:
+    return Cell(lead.name, record_url(RecordType.LEAD, lead.pk))
+
+
+@login_required
+def lead_detail(request: WebRequest, pk: int) -> HttpResponse:
+    lead = visible_or_404(selectors.lead_get, request.user, pk)
+    rows = [
+        Row(_("Company"), lead.company),
+        Row(_("Email"), lead.email, f"mailto:{lead.email}" if lead.email else ""),
+        Row(_("Phone"), lead.phone, f"tel:{lead.phone}" if lead.phone else ""),
+        Row(_("Country"), display.country_name(lead.country)),
+        Row(_("Source"), lead.get_source_display()),
+        Row(_("Received at"), display.format_datetime(lead.received_at)),
+    ]
+    deals = selectors.deal_list(request.user).filter(lead=lead).order_by("-created_at")
+    return record_page(
+        request,
+        lead,
+        template="web/records/lead.html",
+        rows=rows,
+        deals=related_deals(list(deals)),
+        **stage_context(lead, record_playbook(lead)),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_create_view(request: WebRequest) -> HttpResponse:
+    return create_record(
+        request,
+        record_type=RecordType.LEAD,
+        form_class=LeadCreateForm,
+        create=lead_create,
+        title=_("New lead"),
+        cancel_url=reverse("lead_list"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_edit(request: WebRequest, pk: int) -> HttpResponse:
+    lead = visible_or_404(selectors.lead_get, request.user, pk)
+    return edit_record(
+        request,
+        lead,
+        form_class=LeadForm,
+        update=lead_update,
+        title=_("Edit %(name)s") % {"name": lead.name},
+    )
+
+
+@login_required
+@require_POST
+def lead_stage(request: WebRequest, pk: int) -> HttpResponse:
+    lead = visible_or_404(selectors.lead_get, request.user, pk)
+    return move_stage(request, lead, lead_move_stage)
