@@ -14,7 +14,7 @@ from sopcrm.playbook.schema import ObjectType, Playbook
 from sopcrm.process.fields import visible_field_keys
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
-from .models import Account, Activity, Contact, Deal, Lead
+from .models import Account, Activity, ApprovalRequest, Contact, Deal, Lead
 
 
 def account_list(user: User) -> QuerySet[Account]:
@@ -129,6 +129,19 @@ def _redacted(event: Event, hidden: set[str]) -> Event:
             "custom": {k: v for k, v in data["custom"].items() if k not in hidden},
         }
     return event
+
+
+def approval_list(user: User) -> QuerySet[ApprovalRequest]:
+    """Approval requests the user made or may decide: on records they can see, and for managers
+    those of their team (an admin sees all)."""
+    visible = owner_visibility(user, "deal__owner") & Q(deal__isnull=False) | (
+        owner_visibility(user, "lead__owner") & Q(lead__isnull=False)
+    )
+    return (
+        ApprovalRequest.objects.filter(visible | Q(requested_by=user))
+        .select_related("deal", "lead", "requested_by", "decided_by")
+        .order_by("-requested_at")
+    )
 
 
 def record_activities(user: User, record: Any) -> QuerySet[Activity]:
