@@ -8,18 +8,27 @@ users exist already.
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 
 from sopcrm.core.clock import now
 from sopcrm.core.models import Role, User
 from sopcrm.core.users import team_create, user_create
-from sopcrm.crm.records.models import ActivityKind, Channel, Direction, FeedbackType, LeadSource
+from sopcrm.crm.records.models import (
+    Activity,
+    ActivityKind,
+    Channel,
+    Direction,
+    FeedbackType,
+    LeadSource,
+)
 from sopcrm.crm.records.services.accounts import account_create
 from sopcrm.crm.records.services.activities import activity_complete, activity_create
 from sopcrm.crm.records.services.contacts import contact_create
-from sopcrm.crm.records.services.deals import deal_create, deal_move_stage, deal_update
-from sopcrm.crm.records.services.leads import lead_create, lead_move_stage
+from sopcrm.crm.records.services.deals import deal_create, deal_update
+from sopcrm.crm.records.services.leads import lead_create
+from sopcrm.crm.records.services.transitions import record_transition
 
 DEMO_PASSWORD = "sopcrm-demo"
 
@@ -182,16 +191,54 @@ SOURCES = [
     LeadSource.SOCIAL,
 ]
 
-# How far each demo deal has come along the export pipeline (S-04).
+# How far each demo deal has come along the export pipeline (S-04), as the transitions taken.
 DEAL_PATHS = [
     [],
-    ["contacted"],
-    ["contacted", "requirements_confirmed"],
-    ["contacted", "requirements_confirmed", "quoted"],
-    ["contacted", "requirements_confirmed", "quoted", "following_up"],
-    ["contacted", "requirements_confirmed", "quoted", "following_up", "won"],
-    ["contacted", "requirements_confirmed", "quoted", "lost"],
+    ["contact"],
+    ["contact", "confirm_requirements"],
+    ["contact", "confirm_requirements", "send_quote"],
+    ["contact", "confirm_requirements", "send_quote", "start_follow_up"],
+    ["contact", "confirm_requirements", "send_quote", "start_follow_up", "win"],
+    ["contact", "confirm_requirements", "send_quote", "lose"],
 ]
+
+
+def _transition_data(key: str, rng: random.Random, text: str, amount: int) -> dict[str, Any]:
+    """What a rep fills in for each transition of the export playbook (S-09..S-11, S-13)."""
+    today = now().date()
+    if key == "contact":
+        return {
+            "first_contact_channel": rng.choice(["email", "phone", "whatsapp"]),
+            "requirements_clear": rng.random() > 0.3,
+            "expected_purchase_time": rng.choice(["next_month", "within_3_months", "unsure"]),
+        }
+    if key == "confirm_requirements":
+        return {
+            "target_price": {"amount": str(int(amount * 0.9)), "currency": "USD"},
+            "lead_time_requirement": rng.choice(["30 days", "45 days", "before Chinese New Year"]),
+            "certifications": rng.choice(["CE", "UL, FCC", "ISO 9001, RoHS"]),
+            "competitor": rng.choice(["A Turkish maker", "Current supplier in Vietnam", "None"]),
+        }
+    if key == "send_quote":
+        quoted_on = today - timedelta(days=rng.randrange(2, 12))
+        return {
+            "quote_date": quoted_on.isoformat(),
+            "quote_valid_until": (quoted_on + timedelta(days=30)).isoformat(),
+            "quote_channel": "email",
+            "core_specifications": text,
+        }
+    if key == "win":
+        return {"amount": str(amount)}
+    if key == "lose":
+        return {
+            "lost_reasons": rng.sample(
+                ["price_too_high", "lead_time_too_long", "stable_supplier"], 2
+            ),
+            "lost_note": "Buyer chose a local supplier with a shorter lead time.",
+            "reactivation_likelihood": "within_6_12_months",
+            "competitor": "Local supplier",
+        }
+    return {}
 
 
 def demo_loaded() -> bool:
@@ -264,21 +311,7 @@ def load_demo_data(seed: int = 7) -> bool:
                 },
             },
         )
-        if "quoted" in path:
-            deal = deal_update(
-                deal,
-                actor=rep,
-                data={
-                    "custom": {
-                        "quote_date": (at - timedelta(days=rng.randrange(2, 12)))
-                        .date()
-                        .isoformat(),
-                        "quote_channel": "email",
-                        "core_specifications": text,
-                        "discount_percent": rng.choice([0, 5, 10, 25]),
-                    }
-                },
-            )
+        if "send_quote" in path:
             deal_update(
                 deal,
                 actor=manager,
@@ -289,22 +322,27 @@ def load_demo_data(seed: int = 7) -> bool:
                     }
                 },
             )
-        if "lost" in path:
-            deal = deal_update(
-                deal,
+            # One quote carries a 25% discount, so the manager finds it waiting for approval.
+            discount = 25 if index == 3 else rng.choice([0, 5, 10])
+            deal = deal_update(deal, actor=rep, data={"custom": {"discount_percent": discount}})
+        for key in path:
+            result = record_transition(
+                deal, transition=key, data=_transition_data(key, rng, text, amount), actor=rep
+            )
+            deal = result.record
+            if not result.executed:
+                break
+        if deal.stage == "quoted" and index % 2 == 0:
+            chase = Activity.objects.get(deal=deal, template_key="chase_1", status="open")
+            activity_complete(
+                chase,
                 actor=rep,
                 data={
-                    "custom": {
-                        "lost_reasons": rng.sample(
-                            ["price_too_high", "lead_time_too_long", "stable_supplier"], 2
-                        ),
-                        "lost_note": "Buyer chose a local supplier with a shorter lead time.",
-                        "reactivation_likelihood": "within_6_12_months",
-                    }
+                    "summary": "Customer received the quote; asked for the CE certificate.",
+                    "channel": Channel.WHATSAPP,
+                    "feedback_type": FeedbackType.COMPARING_SUPPLIERS,
                 },
             )
-        for stage in path:
-            deal = deal_move_stage(deal, actor=rep, to_stage=stage)
         activity_create(
             actor=rep,
             data={
@@ -319,7 +357,7 @@ def load_demo_data(seed: int = 7) -> bool:
                 "contact": contact.pk,
             },
         )
-        if path and path[-1] not in {"won", "lost"}:
+        if deal.stage in {"contacted", "requirements_confirmed"}:
             task = activity_create(
                 actor=rep,
                 data={
@@ -366,17 +404,13 @@ def load_demo_data(seed: int = 7) -> bool:
                 },
             },
         )
-        activity_create(
-            actor=rep,
-            data={
-                "kind": ActivityKind.TASK,
-                "subject": "First contact",
-                "due_at": lead.received_at + timedelta(hours=24),
-                "lead": lead.pk,
-            },
-        )
         if index % 3 == 1:
-            lead_move_stage(lead, actor=rep, to_stage="contacted")
+            record_transition(
+                lead,
+                transition="contact",
+                data=_transition_data("contact", rng, text, 0),
+                actor=rep,
+            )
             activity_create(
                 actor=rep,
                 data={
