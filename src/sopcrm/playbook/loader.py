@@ -105,9 +105,11 @@ class SourceMap:
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
-    loader = _Loader(text)
     marks: dict[PathKey, tuple[int, int]] = {}
+    loader: _Loader | None = None
     try:
+        # Constructing the loader already reads the text (and refuses control characters).
+        loader = _Loader(text)
         node = loader.get_single_node()
         data = None if node is None else _to_data(node, (), marks, loader)
     except _DuplicateKey as dup:
@@ -123,7 +125,8 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
             [Problem(file, line, column, "", f"not valid YAML: {reason}")]
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, SourceMap(file, marks)
 
 
@@ -153,22 +156,47 @@ def _suggest_key(loc: PathKey, source: SourceMap) -> str:
     return f"did you mean '{close[0]}'?" if close else "remove it or check the spelling"
 
 
+def _without(data: Any, paths: list[PathKey]) -> Any:
+    """A deep copy of `data` without the keys at `paths` (unknown keys, already reported)."""
+    copy = json.loads(json.dumps(data))
+    for path in paths:
+        node = copy
+        for part in path[:-1]:
+            node = node[part] if isinstance(node, dict | list) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return copy
+
+
+def _validate(data: Any) -> Playbook:
+    # Through JSON so that strict mode accepts enum values written as strings; nothing else is
+    # coerced ("3" stays a string and is refused where a number is expected).
+    return Playbook.model_validate_json(json.dumps(data))
+
+
 def load_playbook(text: str, file: str = "<playbook>") -> tuple[Playbook, SourceMap]:
     """The checked playbook, or PlaybookError listing every problem found."""
     data, source = parse_yaml(text, file)
     if not isinstance(data, dict):
         raise PlaybookError([source.problem((), "a playbook is a mapping of keys")])
-    try:
-        # Through JSON so that strict mode accepts enum values written as strings; nothing else
-        # is coerced ("3" stays a string and is refused where a number is expected).
-        playbook = Playbook.model_validate_json(json.dumps(data))
-    except ValidationError as exc:
-        raise PlaybookError(list(_schema_problems(exc, source))) from None
     from .checks import semantic_problems
 
+    try:
+        playbook = _validate(data)
+    except ValidationError as exc:
+        problems = list(_schema_problems(exc, source))
+        # When the only schema errors are unknown keys (a misspelt `requried`), check the rest
+        # of the file without them, so one run reports every problem.
+        unknown = [tuple(e["loc"]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+        if len(unknown) == len(exc.errors()):
+            try:
+                problems += semantic_problems(_validate(_without(data, unknown)), source)
+            except ValidationError:
+                pass
+        raise PlaybookError(sorted(problems, key=lambda p: (p.line, p.column))) from None
     problems = list(semantic_problems(playbook, source))
     if problems:
-        raise PlaybookError(problems)
+        raise PlaybookError(sorted(problems, key=lambda p: (p.line, p.column)))
     return playbook, source
 
 
