@@ -17,14 +17,17 @@ def test_contact_form_asks_exactly_the_three_s09_fields_all_required(people):
     deal = deal_create(actor=people.alice, data={"title": "V"})
     contact = transition_options(people.alice, deal)[0]
     assert [(f.key, f.required) for f in contact.fields] == [
-        ("first_contact_channel", True), ("requirements_clear", True),
+        ("first_contact_channel", True),
+        ("requirements_clear", True),
         ("expected_purchase_time", True),
     ]
 
 
 def test_form_fields_carry_options_and_current_values(people):
     deal = deal_create(actor=people.alice, data={"title": "V"})
-    deal = deal_update(deal, actor=people.alice, data={"custom": {"first_contact_channel": "phone"}})
+    deal = deal_update(
+        deal, actor=people.alice, data={"custom": {"first_contact_channel": "phone"}}
+    )
     field = transition_options(people.alice, deal)[0].fields[0]
     assert field.value == "phone" and ("whatsapp", "WhatsApp") in field.options
 
@@ -38,7 +41,10 @@ def test_lose_form_has_competitor_as_optional(people):
 def test_options_follow_the_stage(people):
     deal = deal_create(actor=people.alice, data={"title": "V"})
     deal = record_transition(deal, transition="contact", data=CONTACT, actor=people.alice).record
-    assert [o.key for o in transition_options(people.alice, deal)] == ["confirm_requirements", "lose"]
+    assert [o.key for o in transition_options(people.alice, deal)] == [
+        "confirm_requirements",
+        "lose",
+    ]
 
 
 def test_manager_is_offered_exception_stages_and_rep_is_not(people):

@@ -6,6 +6,7 @@ recording where each key path starts, so that a schema error at ("objects", "dea
 "type") can be reported as `export_trade.yaml:41:15`.
 """
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -160,9 +161,14 @@ def _without(data: Any, paths: list[PathKey]) -> Any:
     """A deep copy of `data` without the keys at `paths` (unknown keys, already reported)."""
     copy = json.loads(json.dumps(data))
     for path in paths:
-        node = copy
+        node: Any = copy
         for part in path[:-1]:
-            node = node[part] if isinstance(node, dict | list) else None
+            if isinstance(node, dict):
+                node = node.get(str(part))
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                node = None
         if isinstance(node, dict):
             node.pop(path[-1], None)
     return copy
@@ -189,10 +195,8 @@ def load_playbook(text: str, file: str = "<playbook>") -> tuple[Playbook, Source
         # of the file without them, so one run reports every problem.
         unknown = [tuple(e["loc"]) for e in exc.errors() if e["type"] == "extra_forbidden"]
         if len(unknown) == len(exc.errors()):
-            try:
+            with contextlib.suppress(ValidationError):
                 problems += semantic_problems(_validate(_without(data, unknown)), source)
-            except ValidationError:
-                pass
         raise PlaybookError(sorted(problems, key=lambda p: (p.line, p.column))) from None
     problems = list(semantic_problems(playbook, source))
     if problems:

@@ -49,8 +49,8 @@ from .process_tasks import after_completion, tasks_cancel_outside, tasks_create
 
 
 @dataclass(frozen=True)
-class TransitionResult:
-    record: StagedRecord
+class TransitionResult[R: Lead | Deal]:
+    record: R
     executed: bool
     approval: ApprovalRequest | None = None
 
@@ -99,14 +99,14 @@ def _find(pipeline: Pipeline, record: StagedRecord, key: str, actor: User) -> Tr
 
 
 @transaction.atomic
-def record_transition(
-    record: StagedRecord,
+def record_transition[R: Lead | Deal](
+    record: R,
     *,
     transition: str,
     data: Mapping[str, Any],
     actor: User,
     approved: ApprovalRequest | None = None,
-) -> TransitionResult:
+) -> TransitionResult[R]:
     record = lock_visible(actor, record_type_of(record), record.pk)
     pipeline = pipeline_of(record)
     found = _find(pipeline, record, transition, actor)
@@ -332,7 +332,13 @@ def approval_decide(
     request: ApprovalRequest, *, actor: User, approve: bool, comment: str
 ) -> ApprovalRequest:
     request = ApprovalRequest.objects.select_for_update().get(pk=request.pk)
-    record: StagedRecord = request.deal or request.lead  # type: ignore[assignment]
+    record: Lead | Deal
+    if request.deal is not None:
+        record = request.deal
+    elif request.lead is not None:
+        record = request.lead
+    else:  # excluded by the approval_is_about_one_record constraint
+        raise Conflict(_("This approval is about no record."))
     if not may_decide(actor, record):
         raise PermissionDenied(_("Only the owner's manager may decide this approval."))
     if request.status != ApprovalStatus.PENDING:
