@@ -99,3 +99,19 @@ def test_diagram_prints_mermaid_for_each_pipeline(db, capsys):
     call_command("playbook", "diagram", "--language", "zh")
     out = capsys.readouterr().out
     assert "%% deal.export\nstateDiagram-v2" in out and "已报价" in out
+
+
+def test_check_warns_about_years_without_official_holiday_data(capsys):
+    import time_machine
+
+    with time_machine.travel("2030-03-01T00:00:00+08:00", tick=False):
+        call_command("playbook", "check", "export_trade")
+    assert "CN has no official holiday calendar for 2030" in capsys.readouterr().out
+
+
+def test_check_has_no_calendar_warning_for_a_published_year(capsys):
+    import time_machine
+
+    with time_machine.travel("2025-03-01T00:00:00+08:00", tick=False):
+        call_command("playbook", "check", "export_trade")
+    assert "warning" not in capsys.readouterr().out

@@ -1,7 +1,11 @@
 """S-17/S-18: a new inquiry gets a first-contact task due 24 working-day hours later."""
 
+import yaml
+
 from sopcrm.crm.records.services.deals import deal_create
 from sopcrm.crm.records.services.leads import lead_create
+from sopcrm.crm.records.services.playbook_apply import playbook_apply
+from sopcrm.playbook.loader import bundled_playbook_path
 
 from .conftest import at, open_tasks
 
@@ -51,3 +55,20 @@ def test_new_deal_gets_first_contact_task(people, frozen):
     frozen(at(2025, 11, 4, 10))
     deal = deal_create(actor=people.alice, data={"title": "Valves"})
     assert open_tasks(deal)["first_contact"].due_at == at(2025, 11, 5, 10)
+
+
+def test_task_template_may_be_assigned_to_the_owners_manager(people):
+    data = yaml.safe_load(bundled_playbook_path("export_trade").read_text())
+    deal_object = data["objects"]["deal"]
+    deal_object["tasks"].append(
+        {
+            "key": "manager_review",
+            "title": {"en": "Review the new deal"},
+            "assignee": "manager",
+            "due": {"after": "2 days", "from": "created"},
+        }
+    )
+    deal_object["pipelines"][0]["stages"][0]["on_enter"]["tasks"].append("manager_review")
+    playbook_apply(source=yaml.safe_dump(data), source_name="review.yaml", actor=None)
+    deal = deal_create(actor=people.alice, data={"title": "V"})
+    assert open_tasks(deal)["manager_review"].owner == people.east_manager

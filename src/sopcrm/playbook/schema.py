@@ -142,6 +142,7 @@ class CalendarDef(Strict):
 class Assignee(StrEnum):
     OWNER = "owner"
     MANAGER = "manager"  # a manager of the owner's team
+    ADMIN = "admin"  # an administrator (e.g. for a back-office step)
 
 
 class DueDef(Strict):

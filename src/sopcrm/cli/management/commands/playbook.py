@@ -5,12 +5,28 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
+from sopcrm.core.clock import now
 from sopcrm.core.errors import DomainError
 from sopcrm.crm.records.services.playbook_apply import playbook_apply
 from sopcrm.playbook.diagram import playbook_diagrams
 from sopcrm.playbook.loader import PlaybookError, bundled_playbook_path, load_playbook_file
+from sopcrm.playbook.schema import Playbook
+from sopcrm.process.engine import calendar_for
 from sopcrm.process.models import PlaybookVersion
 from sopcrm.process.playbooks import playbook_for_version
+
+
+def calendar_warnings(playbook: Playbook) -> list[str]:
+    """Years ahead for which the calendar country has published no make-up working days: the
+    holiday data for them is an estimate, so deadlines around long holidays may be off."""
+    today = now().date()
+    calendar = calendar_for(playbook.calendar)
+    return [
+        f"{playbook.calendar.country} has no official holiday calendar for {year} yet; deadlines "
+        f"in {year} use estimated holidays. Add the published days under calendar.holidays and "
+        f"calendar.working_days."
+        for year in calendar.years_without_official_data([today.year, today.year + 1])
+    ]
 
 
 class Command(BaseCommand):
@@ -49,6 +65,8 @@ class Command(BaseCommand):
                     self.stderr.write(str(problem))
                 continue
             self.stdout.write(f"{name}: OK ({playbook.key})")
+            for warning in calendar_warnings(playbook):
+                self.stdout.write(f"{name}: warning: {warning}")
         if failed:
             sys.exit(1)
 

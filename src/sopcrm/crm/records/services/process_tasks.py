@@ -19,16 +19,15 @@ from .playbook_context import StagedRecord, anchors_of, calendar_of, object_of, 
 
 
 def _assignee(template: TaskTemplate, record: StagedRecord) -> User | None:
+    """The owner; or the first active manager of the owner's team, or the first active admin;
+    the owner when there is no such person."""
     owner = record.owner
+    candidates = User.objects.none()
     if template.assignee == Assignee.MANAGER and owner is not None and owner.team_id:
-        manager = (
-            User.objects.filter(team_id=owner.team_id, role=Role.MANAGER, is_active=True)
-            .order_by("pk")
-            .first()
-        )
-        if manager is not None:
-            return manager
-    return owner
+        candidates = User.objects.filter(team_id=owner.team_id, role=Role.MANAGER)
+    elif template.assignee == Assignee.ADMIN:
+        candidates = User.objects.filter(role=Role.ADMIN)
+    return candidates.filter(is_active=True).order_by("pk").first() or owner
 
 
 def tasks_create(
