@@ -13,14 +13,17 @@ fi
 
 vendor=src/sopcrm/web/static/vendor
 rm -rf "$vendor"
-mkdir -p "$vendor/htmx" "$vendor/pico"
+mkdir -p "$vendor/htmx" "$vendor/pico" "$vendor/mermaid"
 
 cp node_modules/htmx.org/dist/htmx.min.js "$vendor/htmx/"
 cp node_modules/htmx.org/LICENSE "$vendor/htmx/LICENSE"
 cp node_modules/@picocss/pico/css/pico.min.css "$vendor/pico/"
 cp node_modules/@picocss/pico/LICENSE.md "$vendor/pico/LICENSE.md"
+# Mermaid draws the playbook diagrams; only the playbook page loads it (it is large).
+cp node_modules/mermaid/dist/mermaid.min.js "$vendor/mermaid/"
+cp node_modules/mermaid/LICENSE "$vendor/mermaid/LICENSE"
 
-for pkg in htmx.org @picocss/pico; do
+for pkg in htmx.org @picocss/pico mermaid; do
     printf '%s %s\n' "$pkg" "$(node -p "require('./node_modules/$pkg/package.json').version")"
 done > "$vendor/VERSIONS"
 echo "vendored into $vendor:"

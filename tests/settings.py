@@ -10,6 +10,14 @@ os.environ.setdefault("SOPCRM_SECRET_KEY", "test-only-" + "x" * 50)
 
 from sopcrm.config.settings import *  # noqa: F403
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, like the product's database: concurrent writers then wait on busy_timeout as they
+    # do in production instead of failing at once as in Django's shared in-memory database.
+    # pytest-xdist workers get their own file (the name takes the worker's suffix).
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(os.environ["SOPCRM_DATA_DIR"], "test.sqlite3")
+    }
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LANGUAGE_CODE = "en"
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

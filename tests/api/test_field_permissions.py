@@ -10,8 +10,8 @@ from sopcrm.crm.records.services.deals import deal_create, deal_update
 
 from .conftest import fields_of
 
-COST = {"amount": "700", "currency": "USD"}
-FLOOR = {"amount": "900", "currency": "USD"}
+COST = {"amount": "73519.41", "currency": "USD"}
+FLOOR = {"amount": "98262.17", "currency": "USD"}
 
 
 @pytest.fixture
@@ -39,15 +39,15 @@ def test_rep_get_hides_manager_only_fields(priced_deal, alice):
 
 def test_rep_timeline_hides_manager_only_values(priced_deal, alice):
     text = json.dumps(alice.get(f"/deals/{priced_deal.pk}/timeline").json())
-    assert "700" not in text
-    assert "900" not in text
+    assert "73519.41" not in text
+    assert "98262.17" not in text
     assert "cost_price" not in text
 
 
 def test_manager_sees_manager_only_fields(priced_deal, people, session_as):
     custom = session_as(people.east_manager).get(f"/deals/{priced_deal.pk}").json()["custom"]
-    assert custom == {"region": "sea", "cost_price": {"amount": "700.00", "currency": "USD"}} | {
-        "floor_price": {"amount": "900.00", "currency": "USD"}
+    assert custom == {"region": "sea", "cost_price": {"amount": "73519.41", "currency": "USD"}} | {
+        "floor_price": {"amount": "98262.17", "currency": "USD"}
     }
 
 

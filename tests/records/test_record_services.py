@@ -7,7 +7,7 @@ from sopcrm.core.models import Event, EventKind, RecordType
 from sopcrm.crm.records.models import Account, Deal, Lead
 from sopcrm.crm.records.services.accounts import account_create, account_update
 from sopcrm.crm.records.services.contacts import contact_create
-from sopcrm.crm.records.services.deals import deal_create, deal_move_stage, deal_update
+from sopcrm.crm.records.services.deals import deal_create, deal_update
 from sopcrm.crm.records.services.leads import lead_create
 
 
@@ -135,27 +135,6 @@ def test_contact_email_is_validated(people):
     with pytest.raises(InvalidInput) as error:
         contact_create(actor=people.alice, data={"name": "X", "email": "not-an-address"})
     assert error.value.problems[0].field == "email"
-
-
-def test_stage_move_logs_left_and_entered(people):
-    deal = deal_create(actor=people.alice, data={"title": "V"})
-    deal_move_stage(deal, actor=people.alice, to_stage="contacted")
-    left = _events(deal, EventKind.STAGE_LEFT).get()
-    entered = _events(deal, EventKind.STAGE_ENTERED).order_by("-id").first()
-    assert (left.data["stage"], left.data["to"]) == ("new", "contacted")
-    assert entered is not None and entered.data["stage"] == "contacted"
-
-
-def test_stage_move_to_unknown_stage_is_refused(people):
-    deal = deal_create(actor=people.alice, data={"title": "V"})
-    with pytest.raises(InvalidInput):
-        deal_move_stage(deal, actor=people.alice, to_stage="shipped")
-
-
-def test_won_deal_gets_closed_at(people):
-    deal = deal_create(actor=people.alice, data={"title": "V"})
-    deal = deal_move_stage(deal, actor=people.alice, to_stage="won")
-    assert deal.closed_at == deal.stage_entered_at
 
 
 def test_account_name_too_long_is_refused(people):

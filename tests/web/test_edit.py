@@ -230,31 +230,3 @@ def test_manager_reassigns_a_deal_through_the_form(client_for, people):
     deal.refresh_from_db()
     assert deal.owner == people.bob
     assert _deal_events(deal, EventKind.OWNER_CHANGED)
-
-
-def test_move_deal_to_a_stage(client_for, people):
-    deal = deal_create(actor=people.alice, data={"title": "Valves"})
-    response = client_for(people.alice).post(
-        reverse("deal_stage", args=[deal.pk]), {"stage": "contacted"}, follow=True
-    )
-    deal.refresh_from_db()
-    assert deal.stage == "contacted"
-    assert "Stage changed." in [str(m) for m in response.context["messages"]]
-
-
-def test_move_lead_to_an_unknown_stage_shows_an_error(client_for, people):
-    lead = lead_create(actor=people.alice, data={"name": "Ann"})
-    response = client_for(people.alice).post(
-        reverse("lead_stage", args=[lead.pk]), {"stage": "moon"}, follow=True
-    )
-    lead.refresh_from_db()
-    assert lead.stage == "new"
-    assert [m.level_tag for m in response.context["messages"]] == ["error"]
-
-
-def test_rep_cannot_move_another_reps_deal(client_for, people):
-    deal = deal_create(actor=people.bob, data={"title": "Bob pumps"})
-    response = client_for(people.alice).post(
-        reverse("deal_stage", args=[deal.pk]), {"stage": "contacted"}
-    )
-    assert response.status_code == 404

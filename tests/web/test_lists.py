@@ -10,8 +10,10 @@ from sopcrm.core.clock import now
 from sopcrm.crm.records.services.accounts import account_create
 from sopcrm.crm.records.services.activities import activity_create
 from sopcrm.crm.records.services.contacts import contact_create
-from sopcrm.crm.records.services.deals import deal_create, deal_move_stage
+from sopcrm.crm.records.services.deals import deal_create
 from sopcrm.crm.records.services.leads import lead_create
+
+from .conftest import walk
 
 
 def _titles(response) -> list[str]:
@@ -71,7 +73,7 @@ def test_htmx_history_restore_gets_the_full_page(client_for, people):
 def test_deal_list_filters_by_stage(client_for, people):
     deal_create(actor=people.alice, data={"title": "Fresh"})
     moved = deal_create(actor=people.alice, data={"title": "Quoted one"})
-    deal_move_stage(moved, actor=people.alice, to_stage="quoted")
+    walk(moved, "quoted", people.alice)
     response = client_for(people.alice).get(reverse("deal_list"), {"stage": "quoted"})
     assert _titles(response) == ["Quoted one"]
 

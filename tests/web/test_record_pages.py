@@ -6,11 +6,13 @@ from django.urls import reverse
 from sopcrm.core.models import RecordType
 from sopcrm.crm.records.services.accounts import account_create
 from sopcrm.crm.records.services.contacts import contact_create
-from sopcrm.crm.records.services.deals import deal_create, deal_move_stage, deal_update
+from sopcrm.crm.records.services.deals import deal_create, deal_update
 from sopcrm.crm.records.services.leads import lead_create
 
-FLOOR = {"amount": "900", "currency": "USD"}
-COST = {"amount": "700.5", "currency": "USD"}
+from .conftest import walk
+
+FLOOR = {"amount": "98262.17", "currency": "USD"}
+COST = {"amount": "73519.5", "currency": "USD"}
 
 
 def test_rep_gets_404_for_another_reps_deal(client_for, people):
@@ -61,8 +63,8 @@ def test_rep_never_sees_cost_or_floor_price_on_the_deal_page(client_for, people)
     html = client_for(people.alice).get(reverse("deal_detail", args=[deal.pk])).content.decode()
     assert "Floor price" not in html
     assert "Cost price" not in html
-    assert "900.00" not in html
-    assert "700.50" not in html
+    assert "98,262.17" not in html and "98262.17" not in html
+    assert "73,519.50" not in html and "73519.50" not in html
 
 
 def test_manager_sees_cost_and_floor_price_on_the_deal_page(client_for, people):
@@ -78,9 +80,9 @@ def test_manager_sees_cost_and_floor_price_on_the_deal_page(client_for, people):
         client_for(people.east_manager).get(reverse("deal_detail", args=[deal.pk])).content.decode()
     )
     assert "Floor price" in html
-    assert "USD 900.00" in html
+    assert "USD 98,262.17" in html
     assert "Cost price" in html
-    assert "USD 700.50" in html
+    assert "USD 73,519.50" in html
 
 
 def test_rep_timeline_says_a_hidden_field_changed_without_its_value(client_for, people):
@@ -89,7 +91,7 @@ def test_rep_timeline_says_a_hidden_field_changed_without_its_value(client_for, 
     response = client_for(people.alice).get(reverse("deal_detail", args=[deal.pk]))
     texts = [entry.text for entry in response.context["timeline"]]
     assert "Floor price changed (hidden)" in texts
-    assert "900" not in response.content.decode()
+    assert "98262" not in response.content.decode().replace(",", "")
 
 
 def test_timeline_shows_field_changes_as_old_and_new_values(client_for, people):
@@ -104,7 +106,7 @@ def test_timeline_shows_field_changes_as_old_and_new_values(client_for, people):
 
 def test_timeline_shows_stage_moves_with_stage_labels(client_for, people):
     deal = deal_create(actor=people.alice, data={"title": "Valves"})
-    deal_move_stage(deal, actor=people.alice, to_stage="contacted")
+    walk(deal, "contacted", people.alice)
     response = client_for(people.alice).get(reverse("deal_detail", args=[deal.pk]))
     texts = [entry.text for entry in response.context["timeline"]]
     assert "Entered stage Contacted" in texts
@@ -121,7 +123,7 @@ def test_timeline_shows_owner_changes_by_name(client_for, people):
 
 def test_deal_page_shows_the_stage_path(client_for, people):
     deal = deal_create(actor=people.alice, data={"title": "Valves"})
-    deal_move_stage(deal, actor=people.alice, to_stage="quoted")
+    walk(deal, "quoted", people.alice)
     response = client_for(people.alice).get(reverse("deal_detail", args=[deal.pk]))
     states = {step.label: step.state for step in response.context["path"]}
     assert states["New"] == "past"
@@ -134,7 +136,7 @@ def test_deal_page_shows_the_stage_path(client_for, people):
 
 def test_lost_deal_does_not_show_won_as_past(client_for, people):
     deal = deal_create(actor=people.alice, data={"title": "Valves"})
-    deal_move_stage(deal, actor=people.alice, to_stage="lost")
+    walk(deal, "lost", people.alice)
     response = client_for(people.alice).get(reverse("deal_detail", args=[deal.pk]))
     states = {step.label: step.state for step in response.context["path"]}
     assert states["Lost"] == "current"

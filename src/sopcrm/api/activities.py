@@ -12,6 +12,7 @@ from sopcrm.crm.records.services.activities import (
     activity_create,
     activity_update,
 )
+from sopcrm.crm.records.transition_options import task_completion_fields
 
 from .auth import actor
 from .errors import LIST, READ, WRITE, responses
@@ -88,6 +89,14 @@ class ActivityOut(BaseModel):
     deal: int | None
     account: int | None
     contact: int | None
+    template_key: str | None = Field(
+        description="The playbook task template this task was created from (e.g. `chase_1`), "
+        "or null for an activity created by hand."
+    )
+    completion_requires: list[str] = Field(
+        description="What completing this task requires besides `summary` (S-15), e.g. "
+        '`["channel", "feedback_type"]` for a chase step.'
+    )
     owner: int | None
     owner_name: str | None
     created_at: UtcDatetime
@@ -111,6 +120,8 @@ def render_activity(activity: Activity, ctx: RenderContext) -> dict[str, Any]:
         "deal": activity.deal_id,
         "account": activity.account_id,
         "contact": activity.contact_id,
+        "template_key": activity.template_key or None,
+        "completion_requires": list(task_completion_fields(activity)),
     }
 
 
@@ -143,7 +154,10 @@ def update_activity(
 def complete_activity(
     request: HttpRequest, activity_id: int, payload: ActivityComplete
 ) -> dict[str, Any]:
-    """Complete an open task with its outcome; 409 if it is not open."""
+    """Complete an open task with its outcome; 409 if it is not open. A task from a playbook
+    template may require more than the summary (its `completion_requires`, e.g. channel and
+    feedback_type for a chase step): a 422 names each missing one. Completing it may move the
+    record's sub-state and create the next task (the 2nd chase after the 1st, S-21)."""
     user = actor(request)
     task = selectors.activity_get(user, activity_id)
     return render_one(user, ACTIVITIES, activity_complete(task, actor=user, data=payload.sent()))

@@ -5,7 +5,7 @@ OpenAPI at /api/openapi.json, interactive docs at /api/docs; docs/api.md is the 
 
 from ninja import NinjaAPI
 
-from . import accounts, activities, contacts, deals, errors, fields, leads, me
+from . import accounts, activities, approvals, contacts, deals, errors, fields, leads, me, playbook
 from .auth import AUTH
 
 api = NinjaAPI(
@@ -13,8 +13,9 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=AUTH,
-    description="Accounts, contacts, leads, deals and activities, with their timelines, and "
-    "personal API tokens. Guide: docs/api.md.",
+    description="Accounts, contacts, leads, deals and activities, with their timelines; moving "
+    "leads and deals through the playbook (transitions, approvals, exceptions); the playbook "
+    "itself; and personal API tokens. Guide: docs/api.md.",
 )
 errors.install(api)
 api.add_router("/accounts", accounts.router)
@@ -22,5 +23,7 @@ api.add_router("/contacts", contacts.router)
 api.add_router("/leads", leads.router)
 api.add_router("/deals", deals.router)
 api.add_router("/activities", activities.router)
+api.add_router("/approvals", approvals.router)
+api.add_router("/playbook", playbook.router)
 api.add_router("/fields", fields.router)
 api.add_router("", me.router)

@@ -10,6 +10,7 @@ from sopcrm.crm.records.models import Deal
 from sopcrm.crm.records.services.deals import deal_create, deal_update
 from sopcrm.playbook.schema import ObjectType
 
+from .approvals import ApprovalOut
 from .errors import LIST, READ, WRITE, responses
 from .inputs import Amount, IsoDate, StrictInput
 from .records import (
@@ -27,6 +28,16 @@ from .records import (
     staged,
     timeline,
     update_record,
+)
+from .transitions import (
+    EXCEPTION_DOC,
+    TAKE_DOC,
+    ExceptionMove,
+    TransitionsOut,
+    TransitionTake,
+    exception_take,
+    transition_take,
+    transitions_of,
 )
 
 router = Router(tags=["deals"])
@@ -61,8 +72,16 @@ class DealOut(BaseModel):
     closed_at: UtcDatetime | None
     pipeline: str
     stage: str
+    stage_label: str = Field(description="The stage's name in your language.")
+    substate: str | None = Field(
+        description="The step inside the stage (e.g. `pending_2nd` in `quoted`), or null."
+    )
+    substate_label: str | None
     stage_entered_at: UtcDatetime
     playbook_version: int | None
+    pending_approval: int | None = Field(
+        description="The id of the approval request this record waits for (S-33), or null."
+    )
     owner: int | None
     owner_name: str | None
     custom: dict[str, Any]
@@ -113,3 +132,34 @@ def update_deal(request: HttpRequest, deal_id: int, payload: DealUpdate) -> dict
 @router.get("/{deal_id}/timeline", response={200: TimelineOut, **responses(*READ)})
 def deal_timeline(request: HttpRequest, deal_id: int, limit: TimelineLimit = 200) -> dict[str, Any]:
     return timeline(request, RecordType.DEAL, deal_id, limit)
+
+
+@router.get("/{deal_id}/transitions", response={200: TransitionsOut, **responses(*READ)})
+def deal_transitions(request: HttpRequest, deal_id: int) -> dict[str, Any]:
+    """The transitions you may take on this deal now, each with the fields its form asks for
+    (type, options, current value, required), and whether it may need approval; the deal's
+    stage and sub-state, its pending approval request, and the stages a manager may move it to by
+    exception."""
+    return transitions_of(request, RecordType.DEAL, deal_id)
+
+
+@router.post(
+    "/{deal_id}/transitions",
+    response={200: DealOut, 202: ApprovalOut, **responses(*WRITE, 409)},
+    description=TAKE_DOC,
+)
+def take_deal_transition(
+    request: HttpRequest, deal_id: int, payload: TransitionTake
+) -> Status[dict[str, Any]]:
+    return transition_take(request, DEALS, deal_id, payload)
+
+
+@router.post(
+    "/{deal_id}/exception",
+    response={200: DealOut, **responses(*WRITE)},
+    description=EXCEPTION_DOC,
+)
+def move_deal_by_exception(
+    request: HttpRequest, deal_id: int, payload: ExceptionMove
+) -> dict[str, Any]:
+    return exception_take(request, DEALS, deal_id, payload)

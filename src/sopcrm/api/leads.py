@@ -9,6 +9,7 @@ from sopcrm.crm.records.models import Lead
 from sopcrm.crm.records.services.leads import lead_create, lead_update
 from sopcrm.playbook.schema import ObjectType
 
+from .approvals import ApprovalOut
 from .errors import LIST, READ, WRITE, responses
 from .inputs import IsoDatetime, StrictInput
 from .records import (
@@ -26,6 +27,16 @@ from .records import (
     staged,
     timeline,
     update_record,
+)
+from .transitions import (
+    EXCEPTION_DOC,
+    TAKE_DOC,
+    ExceptionMove,
+    TransitionsOut,
+    TransitionTake,
+    exception_take,
+    transition_take,
+    transitions_of,
 )
 
 router = Router(tags=["leads"])
@@ -67,8 +78,16 @@ class LeadOut(BaseModel):
     received_at: UtcDatetime
     pipeline: str
     stage: str
+    stage_label: str = Field(description="The stage's name in your language.")
+    substate: str | None = Field(
+        description="The step inside the stage (e.g. `pending_2nd` in `quoted`), or null."
+    )
+    substate_label: str | None
     stage_entered_at: UtcDatetime
     playbook_version: int | None
+    pending_approval: int | None = Field(
+        description="The id of the approval request this record waits for (S-33), or null."
+    )
     owner: int | None
     owner_name: str | None
     custom: dict[str, Any]
@@ -118,3 +137,34 @@ def update_lead(request: HttpRequest, lead_id: int, payload: LeadUpdate) -> dict
 @router.get("/{lead_id}/timeline", response={200: TimelineOut, **responses(*READ)})
 def lead_timeline(request: HttpRequest, lead_id: int, limit: TimelineLimit = 200) -> dict[str, Any]:
     return timeline(request, RecordType.LEAD, lead_id, limit)
+
+
+@router.get("/{lead_id}/transitions", response={200: TransitionsOut, **responses(*READ)})
+def lead_transitions(request: HttpRequest, lead_id: int) -> dict[str, Any]:
+    """The transitions you may take on this lead now, each with the fields its form asks for
+    (type, options, current value, required), and whether it may need approval; the lead's
+    stage and sub-state, its pending approval request, and the stages a manager may move it to by
+    exception."""
+    return transitions_of(request, RecordType.LEAD, lead_id)
+
+
+@router.post(
+    "/{lead_id}/transitions",
+    response={200: LeadOut, 202: ApprovalOut, **responses(*WRITE, 409)},
+    description=TAKE_DOC,
+)
+def take_lead_transition(
+    request: HttpRequest, lead_id: int, payload: TransitionTake
+) -> Status[dict[str, Any]]:
+    return transition_take(request, LEADS, lead_id, payload)
+
+
+@router.post(
+    "/{lead_id}/exception",
+    response={200: LeadOut, **responses(*WRITE)},
+    description=EXCEPTION_DOC,
+)
+def move_lead_by_exception(
+    request: HttpRequest, lead_id: int, payload: ExceptionMove
+) -> dict[str, Any]:
+    return exception_take(request, LEADS, lead_id, payload)

@@ -12,11 +12,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from ninja import Field, Schema, Status
 from pydantic import AfterValidator, BaseModel
 
 from sopcrm.core.models import Event, RecordType, User
 from sopcrm.crm.records import selectors
+from sopcrm.crm.records.models import ApprovalRequest, ApprovalStatus, Deal, Lead
 from sopcrm.crm.records.querying import DEFAULT_LIMIT, MAX_LIMIT, record_page
 from sopcrm.playbook.schema import ObjectType
 from sopcrm.process.fields import visible_custom_values
@@ -78,9 +80,12 @@ class RenderContext:
     user: User
     version_numbers: dict[UUID, int] = field(default_factory=dict)
     active_version_id: UUID | None = None
+    # The pending approval request of each lead or deal rendered, by (model, record id).
+    pending_approvals: dict[tuple[type, int], int] = field(default_factory=dict)
 
     @classmethod
     def for_records(cls, user: User, records: Iterable[Any]) -> "RenderContext":
+        records = list(records)
         version_ids: set[UUID] = {
             r.playbook_version_id for r in records if hasattr(r, "playbook_version_id")
         }
@@ -89,7 +94,7 @@ class RenderContext:
             numbers = dict(
                 PlaybookVersion.objects.filter(pk__in=version_ids).values_list("pk", "number")
             )
-        return cls(user, numbers)
+        return cls(user, numbers, pending_approvals=_pending_approvals(records))
 
     def custom(self, record: Any, object_type: ObjectType) -> dict[str, Any]:
         """The record's custom values the user may see, under the record's playbook version
@@ -115,13 +120,48 @@ def owned(record: Any) -> dict[str, Any]:
     }
 
 
+def _pending_approvals(records: list[Any]) -> dict[tuple[type, int], int]:
+    """One query per record type for the pending approval requests of a page of records."""
+    found: dict[tuple[type, int], int] = {}
+    for model, link in ((Lead, "lead_id"), (Deal, "deal_id")):
+        ids = [r.pk for r in records if isinstance(r, model)]
+        if ids:
+            rows = ApprovalRequest.objects.filter(
+                **{f"{link}__in": ids}, status=ApprovalStatus.PENDING
+            ).values_list(link, "pk")
+            found.update({(model, record_id): pk for record_id, pk in rows})
+    return found
+
+
+def stage_labels(record: Lead | Deal, language: str | None = None) -> tuple[str, str | None]:
+    """The labels of the record's stage and sub-state (None without one), in `language` (default:
+    the request's), from the playbook version the record runs under."""
+    language = language or get_language() or "en"
+    object_type = ObjectType.LEAD if isinstance(record, Lead) else ObjectType.DEAL
+    playbook = playbook_for_version(record.playbook_version_id)
+    pipeline = playbook.object(object_type).pipeline(record.pipeline)
+    stage = pipeline.stage(record.stage) if pipeline is not None else None
+    if stage is None:
+        return record.stage, record.substate or None
+    substate = stage.substate(record.substate) if record.substate else None
+    return (
+        stage.label.for_language(language),
+        substate.label.for_language(language) if substate is not None else record.substate or None,
+    )
+
+
 def staged(record: Any, ctx: RenderContext) -> dict[str, Any]:
-    """Where a lead or deal stands in its pipeline."""
+    """Where a lead or deal stands in its pipeline, and whether a move waits for approval."""
+    stage_label, substate_label = stage_labels(record)
     return {
         "pipeline": record.pipeline,
         "stage": record.stage,
+        "stage_label": stage_label,
+        "substate": record.substate or None,
+        "substate_label": substate_label,
         "stage_entered_at": record.stage_entered_at,
         "playbook_version": ctx.version_numbers.get(record.playbook_version_id),
+        "pending_approval": ctx.pending_approvals.get((type(record), record.pk)),
     }
 
 

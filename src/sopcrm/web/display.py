@@ -169,6 +169,26 @@ def stage_path(pipeline: Pipeline | None, current: str, language: str) -> list[P
     return steps
 
 
+def substate_path(
+    pipeline: Pipeline | None, stage_key: str, current: str, language: str
+) -> list[PathStep]:
+    """The steps inside the current stage (S-15: pending 1st / 2nd / 3rd follow-up): those
+    before the current one are past. Empty for a stage without steps."""
+    stage = pipeline.stage(stage_key) if pipeline else None
+    if stage is None:
+        return []
+    keys = [s.key for s in stage.substates]
+    position = keys.index(current) if current in keys else -1
+    return [
+        PathStep(
+            sub.label.for_language(language),
+            "current" if index == position else "past" if index < position else "future",
+            StageKind.OPEN.value,
+        )
+        for index, sub in enumerate(stage.substates)
+    ]
+
+
 def stage_label(playbook: Playbook, object_type: str, pipeline: str, stage: str, lang: str) -> str:
     found = playbook.object(object_type).pipeline(pipeline)
     step = found.stage(stage) if found else None

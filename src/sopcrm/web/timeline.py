@@ -12,8 +12,16 @@ from django.utils.translation import gettext as _
 
 from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.crm.records import selectors
-from sopcrm.crm.records.models import Account, Activity, ActivityKind, Contact, Deal, Lead
-from sopcrm.playbook.schema import Playbook
+from sopcrm.crm.records.models import (
+    Account,
+    Activity,
+    ActivityKind,
+    ApprovalStatus,
+    Contact,
+    Deal,
+    Lead,
+)
+from sopcrm.playbook.schema import Pipeline, Playbook
 
 from . import display
 
@@ -118,18 +126,42 @@ def _entry(event: Event, ctx: _Context) -> Entry:
                 "new": ctx.users.get(data.get("new") or 0, _("Unassigned")),
             }
         case EventKind.STAGE_LEFT:
-            text = _("Left stage %(stage)s after %(days)s days") % {
-                "stage": _stage(data, ctx),
-                "days": f"{float(data.get('days_in_stage') or 0):.1f}",
-            }
+            if data.get("remapped"):
+                text = _("Left stage %(stage)s") % {"stage": _stage(data, ctx)}
+            else:
+                text = _("Left stage %(stage)s after %(days)s days") % {
+                    "stage": _stage(data, ctx),
+                    "days": f"{float(data.get('days_in_stage') or 0):.1f}",
+                }
         case EventKind.STAGE_ENTERED:
-            text = _("Entered stage %(stage)s") % {"stage": _stage(data, ctx)}
+            text, detail = _entered_text(data, ctx)
+        case EventKind.SUBSTATE_CHANGED:
+            text = _("Step: %(old)s → %(new)s") % {
+                "old": _substate(data, str(data.get("from") or ""), ctx) or display.EMPTY,
+                "new": _substate(data, str(data.get("to") or ""), ctx) or display.EMPTY,
+            }
+        case EventKind.APPROVAL_REQUESTED:
+            text = _("Approval requested for “%(transition)s” (%(reason)s)") % {
+                "transition": _transition(data, ctx),
+                "reason": _approval_reason(data, ctx),
+            }
+        case EventKind.APPROVAL_DECIDED:
+            text = _decided_text(data, ctx)
+            detail = str(data.get("comment") or "")
         case EventKind.ACTIVITY_CREATED | EventKind.ACTIVITY_COMPLETED:
             text, detail = _activity_text(event.kind, data)
             if isinstance(data.get("activity"), int):
                 href = reverse("activity_detail", args=[data["activity"]])
+        case EventKind.ACTIVITY_CANCELLED:
+            text = _("Task cancelled: %(subject)s") % {"subject": data.get("subject", "")}
+            if data.get("reason") == "stage_left":
+                detail = _("Reason: the record left the stage the task belongs to.")
+            else:
+                detail = _("Reason: %(reason)s") % {"reason": data.get("summary") or "—"}
+            if isinstance(data.get("activity"), int):
+                href = reverse("activity_detail", args=[data["activity"]])
         case _:
-            # Kinds this page has no sentence for yet (e.g. approvals) still read sensibly.
+            # Kinds this page has no sentence for yet still read sensibly.
             text = str(event.get_kind_display())
             if data.get("subject"):
                 text = f"{text}: {data['subject']}"
@@ -170,14 +202,80 @@ def _value_text(field: str, value: Any, ctx: _Context) -> str:
     return str(choices.get(value, value))
 
 
+def _pipelines(data: dict[str, Any], ctx: _Context) -> list[Pipeline]:
+    """The pipeline an event names, else every pipeline of the object (a remapped move and a
+    step change do not name theirs)."""
+    obj = ctx.playbook.object(ctx.object_type)
+    named = obj.pipeline(str(data.get("pipeline", "")))
+    return [named] if named else list(obj.pipelines)
+
+
 def _stage(data: dict[str, Any], ctx: _Context) -> str:
-    return display.stage_label(
-        ctx.playbook,
-        ctx.object_type,
-        str(data.get("pipeline", "")),
-        str(data.get("stage", "")),
-        ctx.language,
-    )
+    key = str(data.get("stage", ""))
+    for pipeline in _pipelines(data, ctx):
+        stage = pipeline.stage(key)
+        if stage is not None:
+            return stage.label.for_language(ctx.language)
+    return key
+
+
+def _substate(data: dict[str, Any], key: str, ctx: _Context) -> str:
+    if not key:
+        return ""
+    for pipeline in _pipelines(data, ctx):
+        stage = pipeline.stage(str(data.get("stage", "")))
+        sub = stage.substate(key) if stage else None
+        if sub is not None:
+            return sub.label.for_language(ctx.language)
+    return key
+
+
+def _transition(data: dict[str, Any], ctx: _Context) -> str:
+    key = str(data.get("transition", ""))
+    for pipeline in _pipelines(data, ctx):
+        transition = pipeline.transition(key)
+        if transition is not None:
+            return transition.label.for_language(ctx.language)
+    return key
+
+
+def _approval_reason(data: dict[str, Any], ctx: _Context) -> str:
+    """The playbook's reason in the reader's language; the event keeps the requester's."""
+    key = str(data.get("transition", ""))
+    for pipeline in _pipelines(data, ctx):
+        transition = pipeline.transition(key)
+        if transition is not None and transition.approval is not None:
+            return transition.approval.reason.for_language(ctx.language)
+    return str(data.get("reason") or "")
+
+
+def _entered_text(data: dict[str, Any], ctx: _Context) -> tuple[str, str]:
+    """'Entered stage Quoted', marked when the move was not an ordinary transition."""
+    stage = _stage(data, ctx)
+    if data.get("exception"):
+        return _("Entered stage %(stage)s by exception: %(reason)s") % {
+            "stage": stage,
+            "reason": data["exception"],
+        }, ""
+    if data.get("approval"):
+        return _("Entered stage %(stage)s after approval") % {"stage": stage}, ""
+    if data.get("remapped"):
+        return _("Entered stage %(stage)s, remapped by a playbook change") % {"stage": stage}, (
+            _("Playbook version %(number)s") % {"number": data.get("playbook_version", "?")}
+        )
+    return _("Entered stage %(stage)s") % {"stage": stage}, ""
+
+
+def _decided_text(data: dict[str, Any], ctx: _Context) -> str:
+    status = data.get("status")
+    if status == ApprovalStatus.WITHDRAWN:
+        return _("Approval request withdrawn: the record moved on before a decision")
+    values = {"transition": _transition(data, ctx)}
+    if status == ApprovalStatus.APPROVED:
+        return _("Approved: “%(transition)s”") % values
+    if status == ApprovalStatus.REJECTED:
+        return _("Rejected: “%(transition)s”") % values
+    return _("Approval decided: “%(transition)s”") % values
 
 
 def _activity_text(kind: str, data: dict[str, Any]) -> tuple[str, str]:

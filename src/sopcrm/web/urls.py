@@ -4,7 +4,17 @@ from django.urls import path
 from sopcrm.core.models import RecordType
 
 from .forms.auth import LoginForm
-from .views import accounts, activities, contacts, deals, home, leads
+from .views import (
+    accounts,
+    activities,
+    approvals,
+    contacts,
+    deals,
+    home,
+    leads,
+    playbook,
+    transitions,
+)
 
 urlpatterns = [
     path(
@@ -31,12 +41,13 @@ urlpatterns = [
     path("leads/new/", leads.lead_create_view, name="lead_create"),
     path("leads/<int:pk>/", leads.lead_detail, name="lead_detail"),
     path("leads/<int:pk>/edit/", leads.lead_edit, name="lead_edit"),
-    path("leads/<int:pk>/stage/", leads.lead_stage, name="lead_stage"),
     path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_create_view, name="deal_create"),
     path("deals/<int:pk>/", deals.deal_detail, name="deal_detail"),
     path("deals/<int:pk>/edit/", deals.deal_edit, name="deal_edit"),
-    path("deals/<int:pk>/stage/", deals.deal_stage, name="deal_stage"),
+    path("approvals/", approvals.approval_list, name="approval_list"),
+    path("approvals/<int:pk>/decide/", approvals.approval_decide_view, name="approval_decide"),
+    path("playbook/", playbook.playbook_page, name="playbook"),
     path("activities/", activities.activity_list, name="activity_list"),
     path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
@@ -66,5 +77,22 @@ for record_type, prefix in (
             activities.add_task,
             {"record_type": record_type.value},
             name=f"{record_type.value}_task",
+        ),
+    ]
+
+# Leads and deals move through their playbook the same way.
+for record_type, prefix in ((RecordType.LEAD, "leads"), (RecordType.DEAL, "deals")):
+    urlpatterns += [
+        path(
+            f"{prefix}/<int:pk>/transitions/<slug:key>/",
+            transitions.transition_view,
+            {"record_type": record_type.value},
+            name=f"{record_type.value}_transition",
+        ),
+        path(
+            f"{prefix}/<int:pk>/exception/",
+            transitions.exception_view,
+            {"record_type": record_type.value},
+            name=f"{record_type.value}_exception",
         ),
     ]

@@ -157,7 +157,22 @@ def exception_stages(user: User, record: Lead | Deal) -> list[tuple[str, str]]:
 
 def pending_approval(record: Lead | Deal) -> ApprovalRequest | None:
     link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
-    return ApprovalRequest.objects.filter(**link, status=ApprovalStatus.PENDING).first()
+    return (
+        ApprovalRequest.objects.filter(**link, status=ApprovalStatus.PENDING)
+        .select_related("requested_by", "deal", "lead")
+        .first()
+    )
+
+
+def approval_reason(request: ApprovalRequest) -> str:
+    """Why the request needs approval, in the reader's language (the stored text is in the
+    requester's), from the playbook version of its record."""
+    record = request.deal or request.lead
+    if record is not None:
+        transition = pipeline_of(record).transition(request.transition)
+        if transition is not None and transition.approval is not None:
+            return transition.approval.reason.for_language(_language())
+    return request.reason
 
 
 def task_completion_fields(task: Activity) -> tuple[str, ...]:

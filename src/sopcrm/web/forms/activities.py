@@ -64,12 +64,19 @@ class CompleteTaskForm(ActivityForm):
     channel = forms.ChoiceField(
         label=_("Channel"), choices=_blank_first(Channel.choices), required=False
     )
-    summary = forms.CharField(
-        label=_("What happened"), widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
+    summary = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 2}))
     feedback_type = forms.ChoiceField(
         label=_("Customer feedback"), choices=_blank_first(FeedbackType.choices), required=False
     )
+    required_css_class = "required"
+
+    def __init__(self, *args: Any, requires: tuple[str, ...] = (), **kwargs: Any) -> None:
+        """`requires`: the outcome fields the task's playbook template asks for besides the
+        summary (channel and customer feedback for each chase step, S-15)."""
+        super().__init__(*args, **kwargs)
+        for name in requires:
+            if name in self.fields:
+                self.fields[name].required = True
 
 
 class ActivityEditForm(ActivityForm):

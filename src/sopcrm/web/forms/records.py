@@ -11,7 +11,7 @@ from sopcrm.core.models import User
 from sopcrm.core.visibility import assignable_owners
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import LeadSource
-from sopcrm.playbook.schema import FieldDef, Pipeline
+from sopcrm.playbook.schema import FieldDef
 
 from .base import CUSTOM_PREFIX, DateInput, DateTimeInput, WebForm
 from .custom import add_custom_fields, custom_changes
@@ -167,18 +167,3 @@ class DealCreateForm(DealForm):
         _set_choices(
             self, "lead", leads.filter(pk=int(lead_id)) if lead_id.isdigit() else leads.none()
         )
-
-
-class StageMoveForm(WebForm):
-    stage = forms.ChoiceField(label=_("Move to stage"))
-
-    def __init__(
-        self, *args: Any, pipeline: Pipeline | None, current: str, language: str, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        stages = pipeline.stages if pipeline else ()
-        field = self.fields["stage"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [
-            (s.key, s.label.for_language(language)) for s in stages if s.key != current
-        ]

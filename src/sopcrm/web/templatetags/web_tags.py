@@ -3,18 +3,38 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+
+from sopcrm.core.models import User
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def nav_link(context: template.Context, url_name: str, label: str) -> SafeString:
+def nav_link(context: template.Context, url_name: str, label: str, count: int = 0) -> SafeString:
     """A link of the top bar, marked aria-current when the page is in its section (the home
-    page only on itself)."""
+    page only on itself); `count` adds a badge (e.g. approvals waiting for you)."""
     url = reverse(url_name)
     request: HttpRequest | None = context.get("request")
     path = request.path if request is not None else ""
     current = path == url if url == "/" else path.startswith(url)
+    badge = (
+        format_html(
+            ' <span class="badge badge-count">{}<span class="visually-hidden"> {}</span></span>',
+            count,
+            gettext("waiting for you"),
+        )
+        if count
+        else ""
+    )
     if current:
-        return format_html('<a href="{}" aria-current="page">{}</a>', url, label)
-    return format_html('<a href="{}">{}</a>', url, label)
+        return format_html('<a href="{}" aria-current="page">{}{}</a>', url, label, badge)
+    return format_html('<a href="{}">{}{}</a>', url, label, badge)
+
+
+@register.simple_tag
+def approvals_to_decide(user: User) -> int:
+    """Pending approvals `user` may decide (no query for reps, who decide none)."""
+    from ..views.approvals import pending_to_decide
+
+    return pending_to_decide(user) if user.is_authenticated else 0

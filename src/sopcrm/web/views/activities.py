@@ -19,6 +19,7 @@ from sopcrm.crm.records.services.activities import (
     activity_create,
     activity_update,
 )
+from sopcrm.crm.records.transition_options import task_completion_fields
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from .. import display, timeline
@@ -169,7 +170,10 @@ def activity_complete_view(request: WebRequest, pk: int) -> HttpResponse:
     """Complete a task. The home and record pages embed this form; when the service refuses
     (e.g. no summary), this page shows the form again with the error beside the field."""
     activity = visible_or_404(selectors.activity_get, request.user, pk)
-    form = CompleteTaskForm(request.POST if request.method == "POST" else None)
+    form = CompleteTaskForm(
+        request.POST if request.method == "POST" else None,
+        requires=task_completion_fields(activity),
+    )
     done_url = safe_next(request, reverse("activity_detail", args=[activity.pk]))
     if request.method == "POST" and form.is_valid():
         try:

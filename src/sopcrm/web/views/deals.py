@@ -1,4 +1,5 @@
-"""Deals (opportunities): list, record page, new, edit, move to a stage."""
+"""Deals (opportunities): list, record page, new, edit; moving one through
+its playbook is in transitions.py."""
 
 from typing import Any
 
@@ -7,27 +8,26 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from sopcrm.core.models import RecordType
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Deal
-from sopcrm.crm.records.services.deals import deal_create, deal_move_stage, deal_update
+from sopcrm.crm.records.services.deals import deal_create, deal_update
 
 from .. import display
 from ..display import Row
 from ..forms.records import DealCreateForm, DealForm
 from ..http import WebRequest
-from .common import language, record_playbook, record_url, visible_or_404
+from .common import language, record_url, visible_or_404
 from .lists import Cell, Column, ListPage, owner_filter, render_list, stage_filter
 from .record_pages import (
     create_record,
     edit_record,
-    move_stage,
     record_page,
-    stage_context,
     stage_text,
 )
+from .transitions import staged_context
 
 
 @login_required
@@ -103,7 +103,7 @@ def deal_detail(request: WebRequest, pk: int) -> HttpResponse:
         deal,
         template="web/records/deal.html",
         rows=rows,
-        **stage_context(deal, record_playbook(deal)),
+        **staged_context(request.user, deal),
     )
 
 
@@ -138,10 +138,3 @@ def deal_edit(request: WebRequest, pk: int) -> HttpResponse:
         update=deal_update,
         title=_("Edit %(name)s") % {"name": deal.title},
     )
-
-
-@login_required
-@require_POST
-def deal_stage(request: WebRequest, pk: int) -> HttpResponse:
-    deal = visible_or_404(selectors.deal_get, request.user, pk)
-    return move_stage(request, deal, deal_move_stage)

@@ -1,32 +1,32 @@
-"""Leads (inquiries): list, record page, new, edit, move to a stage."""
+"""Leads (inquiries): list, record page, new, edit; moving one through
+its playbook is in transitions.py."""
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from sopcrm.core.models import RecordType
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Lead
-from sopcrm.crm.records.services.leads import lead_create, lead_move_stage, lead_update
+from sopcrm.crm.records.services.leads import lead_create, lead_update
 
 from .. import display
 from ..display import Row
 from ..forms.records import LeadCreateForm, LeadForm
 from ..http import WebRequest
-from .common import language, record_playbook, record_url, visible_or_404
+from .common import language, record_url, visible_or_404
 from .lists import Cell, Column, ListPage, owner_filter, render_list, stage_filter
 from .record_pages import (
     create_record,
     edit_record,
-    move_stage,
     record_page,
     related_deals,
-    stage_context,
     stage_text,
 )
+from .transitions import staged_context
 
 
 @login_required
@@ -88,7 +88,7 @@ def lead_detail(request: WebRequest, pk: int) -> HttpResponse:
         template="web/records/lead.html",
         rows=rows,
         deals=related_deals(list(deals)),
-        **stage_context(lead, record_playbook(lead)),
+        **staged_context(request.user, lead),
     )
 
 
@@ -116,10 +116,3 @@ def lead_edit(request: WebRequest, pk: int) -> HttpResponse:
         update=lead_update,
         title=_("Edit %(name)s") % {"name": lead.name},
     )
-
-
-@login_required
-@require_POST
-def lead_stage(request: WebRequest, pk: int) -> HttpResponse:
-    lead = visible_or_404(selectors.lead_get, request.user, pk)
-    return move_stage(request, lead, lead_move_stage)

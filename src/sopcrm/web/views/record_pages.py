@@ -1,5 +1,6 @@
 """What the record pages of accounts, contacts, leads and deals share: the page frame (custom
-fields, activities, timeline), the edit and create forms, and moving a lead or deal to a stage."""
+fields, activities, timeline) and the edit and create forms. Leads and deals add their place in
+the playbook (views/transitions.py)."""
 
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -11,17 +12,18 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from sopcrm.core.errors import DomainError, InvalidInput
+from sopcrm.core.errors import DomainError
 from sopcrm.core.models import User
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Activity, ActivityStatus
+from sopcrm.crm.records.transition_options import task_completion_fields
 from sopcrm.playbook.schema import FieldDef, Playbook
 from sopcrm.process.fields import editable_field_keys, field_defs
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from .. import display, timeline
 from ..forms.activities import AddTaskForm, CompleteTaskForm, LogActivityForm
-from ..forms.records import RecordForm, StageMoveForm
+from ..forms.records import RecordForm
 from ..http import WebRequest
 from .common import (
     language,
@@ -36,16 +38,16 @@ from .common import (
 HISTORY_LIMIT = 100
 
 
-def error_text(error: DomainError) -> str:
-    if isinstance(error, InvalidInput):
-        return " ".join(p.message for p in error.problems)
-    return error.message
-
-
 def tasks_with_forms(tasks: list[Activity]) -> list[tuple[Activity, CompleteTaskForm]]:
     """Each open task with its own complete form (distinct ids, so labels point at the right
     inputs when many forms are on one page)."""
-    return [(task, CompleteTaskForm(auto_id=f"id_done{task.pk}_%s")) for task in tasks]
+    return [
+        (
+            task,
+            CompleteTaskForm(auto_id=f"id_done{task.pk}_%s", requires=task_completion_fields(task)),
+        )
+        for task in tasks
+    ]
 
 
 def record_page(
@@ -80,20 +82,6 @@ def record_page(
         **extra,
     }
     return render(request, template, context)
-
-
-def stage_context(record: Any, playbook: Playbook) -> dict[str, Any]:
-    """The stage path and the move form for a lead or deal."""
-    lang = language()
-    pipeline = playbook.object(record_type_of(record)).pipeline(record.pipeline)
-    return {
-        "stage": display.stage_label(
-            playbook, record_type_of(record), record.pipeline, record.stage, lang
-        ),
-        "path": display.stage_path(pipeline, record.stage, lang),
-        "stage_form": StageMoveForm(pipeline=pipeline, current=record.stage, language=lang),
-        "stage_url": reverse(f"{record_type_of(record)}_stage", args=[record.pk]),
-    }
 
 
 def editable_fields(user: User, playbook: Playbook, object_type: str) -> list[FieldDef]:
@@ -162,23 +150,6 @@ def create_record(
             messages.success(request, _("Created."))
             return redirect_to(record_url(record_type, record.pk))
     return render_form_page(request, form, title=title, submit=_("Create"), cancel_url=cancel_url)
-
-
-def move_stage(request: WebRequest, record: Any, move: Callable[..., Any]) -> HttpResponse:
-    """POST from the stage form of a lead or deal; the outcome is shown on the record page."""
-    playbook = record_playbook(record)
-    pipeline = playbook.object(record_type_of(record)).pipeline(record.pipeline)
-    form = StageMoveForm(request.POST, pipeline=pipeline, current=record.stage, language=language())
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for e in form.errors.get("stage", [])))
-    else:
-        try:
-            move(record, actor=request.user, to_stage=form.cleaned_data["stage"])
-        except DomainError as exc:
-            messages.error(request, error_text(exc))
-        else:
-            messages.success(request, _("Stage changed."))
-    return redirect_to(record_url(record_type_of(record), record.pk))
 
 
 def related_deals(deals: list[Any]) -> list[display.Row]:

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from sopcrm.core.clock import now
 from sopcrm.core.models import RecordType, User
-from sopcrm.playbook.schema import ObjectType, StageKind
+from sopcrm.playbook.schema import ObjectType
 from sopcrm.process.playbooks import playbook_for_version
 
 from .. import selectors
@@ -13,7 +13,7 @@ from ..models import Deal
 from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
-from .staged import move_to_stage, place_in_pipeline, start_process, use_active_version
+from .staged import place_in_pipeline, start_process, use_active_version
 
 DEAL_FIELDS: dict[str, c.Cleaner] = {
     "title": c.text(200, required=True),
@@ -65,13 +65,4 @@ def deal_update(deal: Deal, *, actor: User, data: Mapping[str, Any]) -> Deal:
         deal.updated_at = now()
         deal.save()
         log_changes(RecordType.DEAL, deal, changed, actor)
-    return deal
-
-
-@transaction.atomic
-def deal_move_stage(deal: Deal, *, actor: User, to_stage: str) -> Deal:
-    deal = lock_visible(actor, RecordType.DEAL, deal.pk)
-    stage = move_to_stage(RecordType.DEAL, deal, to_stage, actor=actor)
-    deal.closed_at = deal.stage_entered_at if stage.kind != StageKind.OPEN else None
-    deal.save()
     return deal

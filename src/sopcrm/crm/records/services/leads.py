@@ -12,7 +12,7 @@ from ..models import Lead, LeadSource
 from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
-from .staged import move_to_stage, place_in_pipeline, start_process, use_active_version
+from .staged import place_in_pipeline, start_process, use_active_version
 
 LEAD_FIELDS: dict[str, c.Cleaner] = {
     "name": c.text(200, required=True),
@@ -66,12 +66,4 @@ def lead_update(lead: Lead, *, actor: User, data: Mapping[str, Any]) -> Lead:
         lead.updated_at = now()
         lead.save()
         log_changes(RecordType.LEAD, lead, changed, actor)
-    return lead
-
-
-@transaction.atomic
-def lead_move_stage(lead: Lead, *, actor: User, to_stage: str) -> Lead:
-    lead = lock_visible(actor, RecordType.LEAD, lead.pk)
-    move_to_stage(RecordType.LEAD, lead, to_stage, actor=actor)
-    lead.save()
     return lead

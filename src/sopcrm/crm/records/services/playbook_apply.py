@@ -111,7 +111,7 @@ def playbook_apply(
     current = PlaybookVersion.objects.filter(is_active=True).first()
     diff = playbook_diff(playbook_for_version(current.pk), new) if current else None
 
-    plan: list[tuple[type[Lead] | type[Deal], RecordType, str, str, list[int]]] = []
+    plan: list[tuple[type[Lead] | type[Deal], RecordType, str, str, str, list[int]]] = []
     stranded: list[StrandedGroup] = []
     for model, object_type, record_type in _MODELS:
         for (pipeline_key, stage_key), ids in sorted(_open_groups(model, object_type).items()):
@@ -123,7 +123,7 @@ def playbook_apply(
             if found is None or (found.kind != StageKind.OPEN and target == stage_key):
                 stranded.append(StrandedGroup(object_type.value, pipeline_key, stage_key, ids))
             else:
-                plan.append((model, record_type, stage_key, target, ids))
+                plan.append((model, record_type, pipeline_key, stage_key, target, ids))
     if stranded:
         raise StrandedRecords(stranded)
     result = ApplyResult(version=None, diff=diff)
@@ -132,7 +132,7 @@ def playbook_apply(
     version = playbook_activate(source=source, source_name=source_name, actor=actor)
     result.version = version
     at = now()
-    for model, record_type, old_stage, new_stage, ids in plan:
+    for model, record_type, pipeline_key, old_stage, new_stage, ids in plan:
         valid, first = _substates(new, record_type, model, ids[0], new_stage)
         updates: dict[str, object] = {"playbook_version_id": version.pk, "updated_at": at}
         if new_stage != old_stage:
@@ -145,7 +145,12 @@ def playbook_apply(
                     kind=kind,
                     actor=actor,
                     occurred_at=at,
-                    data={"stage": stage, "playbook_version": version.number, "remapped": True},
+                    data={
+                        "pipeline": pipeline_key,
+                        "stage": stage,
+                        "playbook_version": version.number,
+                        "remapped": True,
+                    },
                 )
                 for pk in ids
                 for kind, stage in (

@@ -58,7 +58,8 @@ def tasks_create(
         task = Activity.objects.create(
             kind=ActivityKind.TASK,
             status=ActivityStatus.OPEN,
-            subject=template.title.for_language(settings.LANGUAGE_CODE),
+            # The title in the language of the person who will do the task.
+            subject=template.title.for_language(assignee.language or settings.LANGUAGE_CODE),
             channel=template.channel or "",
             direction=Direction.OUTBOUND,
             due_at=due,
@@ -157,7 +158,13 @@ def after_completion(task: Activity, record: StagedRecord, *, actor: User | None
             record_id=record.pk,
             kind=EventKind.SUBSTATE_CHANGED,
             actor=actor,
-            data={"stage": record.stage, "from": previous, "to": target, "task": task.pk},
+            data={
+                "pipeline": record.pipeline,
+                "stage": record.stage,
+                "from": previous,
+                "to": target,
+                "task": task.pk,
+            },
         )
     if stage is None or stage.kind != StageKind.OPEN:
         return

@@ -5,11 +5,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from sopcrm.core.clock import now
 from sopcrm.core.errors import InvalidInput
 from sopcrm.core.events import event_record
 from sopcrm.core.models import EventKind, RecordType, User
-from sopcrm.playbook.schema import ObjectType, Playbook, Stage
+from sopcrm.playbook.schema import ObjectType, Playbook
 from sopcrm.process import engine
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
@@ -74,49 +73,3 @@ def start_process(record_type: RecordType, record: Any, actor: User | None) -> N
         record.custom = {**(record.custom or {}), **stage.on_enter.set}
         record.save(update_fields=["custom"])
     tasks_create(record, [*obj.on_create.tasks, *stage.on_enter.tasks], actor=actor)
-
-
-# Temporary: the basic stage move of the foundation, replaced by transitions.record_transition.
-def move_to_stage(
-    record_type: RecordType, record: Any, to_stage: str, *, actor: User | None
-) -> Stage:
-    """Move a locked record to `to_stage` and log leaving and entering; returns the new stage.
-
-    The rules about which moves are allowed, what they require and what they cause belong to
-    the playbook engine; this only keeps the record and its log consistent.
-    """
-    playbook = playbook_for_version(record.playbook_version_id)
-    pipeline = playbook.object(record_type.value).pipeline(record.pipeline)
-    stage = pipeline.stage(to_stage) if pipeline else None
-    if stage is None:
-        raise InvalidInput.single("stage", "unknown_stage", _("No such stage in this pipeline."))
-    if to_stage == record.stage:
-        raise InvalidInput.single("stage", "same_stage", _("The record is already in this stage."))
-    at = now()
-    previous = record.stage
-    days = (at - record.stage_entered_at).total_seconds() / 86400
-    event_record(
-        record_type=record_type,
-        record_id=record.pk,
-        kind=EventKind.STAGE_LEFT,
-        actor=actor,
-        data={
-            "pipeline": record.pipeline,
-            "stage": previous,
-            "to": to_stage,
-            "days_in_stage": round(days, 4),
-        },
-        occurred_at=at,
-    )
-    record.stage = to_stage
-    record.stage_entered_at = at
-    record.updated_at = at
-    event_record(
-        record_type=record_type,
-        record_id=record.pk,
-        kind=EventKind.STAGE_ENTERED,
-        actor=actor,
-        data={"pipeline": record.pipeline, "stage": to_stage, "from": previous},
-        occurred_at=at,
-    )
-    return stage

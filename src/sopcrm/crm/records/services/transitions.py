@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sopcrm.core.clock import now
-from sopcrm.core.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied
+from sopcrm.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
 from sopcrm.core.events import event_record, jsonable
 from sopcrm.core.models import EventKind, User
 from sopcrm.core.visibility import can_see_owner
@@ -59,9 +59,11 @@ def _object_type(record: StagedRecord) -> ObjectType:
     return ObjectType(record_type_of(record).value)
 
 
-def _split(record: StagedRecord, transition: Transition, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Submitted values -> service changes: core fields at the top, custom under "custom". Only
-    fields the transition asks for may be submitted."""
+def _split(
+    record: StagedRecord, transition: Transition, data: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Submitted values -> service changes (core fields at the top, custom under "custom"), and
+    a problem for each submitted field the transition does not ask for."""
     core_names = REQUIRABLE_CORE_FIELDS[_object_type(record)]
     changes: dict[str, Any] = {}
     custom: dict[str, Any] = {}
@@ -75,11 +77,48 @@ def _split(record: StagedRecord, transition: Transition, data: Mapping[str, Any]
             changes[key] = value
         else:
             custom[key] = value
-    if problems:
-        raise InvalidInput(problems)
     if custom:
         changes["custom"] = custom
-    return changes
+    return changes, problems
+
+
+def _check_values(
+    record: StagedRecord, transition: Transition, data: Mapping[str, Any], actor: User
+) -> list[c.FieldChange]:
+    """Apply the submitted values and check the transition's requirements, reporting every
+    problem in one error: fields not asked for, invalid values, missing required fields; then,
+    once the fields are all there, the rules. Problems name fields by their playbook key."""
+    changes, problems = _split(record, transition, data)
+    object_type = _object_type(record)
+    changed: list[c.FieldChange] = []
+    try:
+        changed = c.apply_changes(
+            record,
+            changes,
+            cleaners=LEAD_FIELDS if isinstance(record, Lead) else DEAL_FIELDS,
+            actor=actor,
+            playbook=playbook_of(record),
+            object_type=object_type,
+        )
+    except InvalidInput as exc:
+        problems += [
+            FieldProblem(p.field.removeprefix("custom."), p.code, p.message) for p in exc.problems
+        ]
+    values = field_values(record, object_type)
+    named = {p.field for p in problems}
+    problems += [
+        FieldProblem(key, "required", _("This transition requires a value."))
+        for key in engine.missing_required(transition, {**values, **data})
+        if key not in named
+    ]
+    if not problems:  # rules read the required fields; judge them once those are there
+        problems = [
+            FieldProblem("transition", "rule", rule.message.for_language(_language()))
+            for rule in engine.failing_rules(transition, values, today_of(record))
+        ]
+    if problems:
+        raise InvalidInput(problems)
+    return changed
 
 
 def _find(pipeline: Pipeline, record: StagedRecord, key: str, actor: User) -> Transition:
@@ -110,29 +149,9 @@ def record_transition[R: Lead | Deal](
     record = lock_visible(actor, record_type_of(record), record.pk)
     pipeline = pipeline_of(record)
     found = _find(pipeline, record, transition, actor)
-    playbook = playbook_of(record)
-    cleaners = LEAD_FIELDS if isinstance(record, Lead) else DEAL_FIELDS
-    changed = c.apply_changes(
-        record,
-        _split(record, found, data),
-        cleaners=cleaners,
-        actor=actor,
-        playbook=playbook,
-        object_type=_object_type(record),
-    )
+    changed = _check_values(record, found, data, actor)
     values = field_values(record, _object_type(record))
     today = today_of(record)
-    problems = [
-        FieldProblem(key, "required", _("This transition requires a value."))
-        for key in engine.missing_required(found, values)
-    ]
-    if not problems:  # rules read the required fields; judge them once those are there
-        problems = [
-            FieldProblem("transition", "rule", rule.message.for_language(_language()))
-            for rule in engine.failing_rules(found, values, today)
-        ]
-    if problems:
-        raise InvalidInput(problems)
     if approved is None and engine.needs_approval(found, values, today):
         return TransitionResult(record, False, _request_approval(record, found, data, actor))
 
@@ -237,6 +256,7 @@ def _change_substate(
         kind=EventKind.SUBSTATE_CHANGED,
         actor=actor,
         data={
+            "pipeline": record.pipeline,
             "stage": record.stage,
             "from": record.substate,
             "to": substate,
@@ -316,7 +336,11 @@ def _withdraw_pending(record: StagedRecord, actor: User) -> None:
             record_id=record.pk,
             kind=EventKind.APPROVAL_DECIDED,
             actor=actor,
-            data={"approval": request.pk, "status": request.status},
+            data={
+                "approval": request.pk,
+                "status": request.status,
+                "transition": request.transition,
+            },
         )
 
 
@@ -341,6 +365,9 @@ def approval_decide(
         raise Conflict(_("This approval is about no record."))
     if not may_decide(actor, record):
         raise PermissionDenied(_("Only the owner's manager may decide this approval."))
+    if request.requested_by_id == actor.pk and not actor.is_admin:
+        # Four eyes: whoever asked for the approval does not give it.
+        raise PermissionDenied(_("You cannot decide your own approval request."))
     if request.status != ApprovalStatus.PENDING:
         raise Conflict(_("This approval was decided already."), code="decided")
     if not approve and not comment.strip():
@@ -363,13 +390,22 @@ def approval_decide(
     if approve:
         # The approved transition runs as the requester, with what they submitted; if the record
         # moved meanwhile this fails and the whole decision is rolled back.
-        record_transition(
-            record,
-            transition=request.transition,
-            data=request.data,
-            actor=request.requested_by,
-            approved=request,
-        )
+        try:
+            record_transition(
+                record,
+                transition=request.transition,
+                data=request.data,
+                actor=request.requested_by,
+                approved=request,
+            )
+        except (NotFound, PermissionDenied):
+            raise Conflict(
+                _(
+                    "The requester may no longer take this transition (reassigned or inactive); "
+                    "reject the request and take the transition yourself."
+                ),
+                code="requester_cannot_act",
+            ) from None
     return request
 
 
