@@ -1,7 +1,10 @@
 """The blueprint as a Mermaid state diagram: stages, transitions with the fields they require,
 approvals, sub-states. `sopcrm playbook diagram` prints it; the web UI renders it locally."""
 
-from .schema import ObjectType, Pipeline, Playbook, StageKind
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from .schema import ObjectDef, ObjectType, Pipeline, Playbook, StageKind
 
 
 def _node(key: str) -> str:
@@ -13,7 +16,20 @@ def _escape(text: str) -> str:
     return text.replace(":", "∶").replace('"', "'").replace("<", "‹").replace(">", "›")
 
 
-def pipeline_diagram(pipeline: Pipeline, *, language: str = "en") -> str:
+def _field_label(obj: ObjectDef | None, key: str, language: str) -> str:
+    field = obj.field(key) if obj is not None else None
+    return field.label.for_language(language) if field is not None else key
+
+
+def pipeline_diagram(
+    pipeline: Pipeline, *, language: str = "en", obj: ObjectDef | None = None
+) -> str:
+    """The pipeline as Mermaid text, labelled in `language` (field labels from `obj`)."""
+    with override("zh-hans" if language.startswith("zh") else "en"):
+        return _diagram(pipeline, language, obj)
+
+
+def _diagram(pipeline: Pipeline, language: str, obj: ObjectDef | None) -> str:
     lines = ["stateDiagram-v2", "    direction LR"]
     for stage in pipeline.stages:
         label = _escape(stage.label.for_language(language))
@@ -34,9 +50,10 @@ def pipeline_diagram(pipeline: Pipeline, *, language: str = "en") -> str:
         target = transition.to.partition(".")[0]
         parts = [transition.label.for_language(language)]
         if transition.requires:
-            parts.append("requires " + ", ".join(transition.requires))
+            labels = ", ".join(_field_label(obj, key, language) for key in transition.requires)
+            parts.append(_("requires %(fields)s") % {"fields": labels})
         if transition.approval is not None:
-            parts.append("approval if " + transition.approval.when)
+            parts.append(_("approval if %(condition)s") % {"condition": transition.approval.when})
         text = _escape(" · ".join(parts))
         origins = transition.from_
         if "*" in origins:
@@ -54,7 +71,9 @@ def pipeline_diagram(pipeline: Pipeline, *, language: str = "en") -> str:
 def playbook_diagrams(playbook: Playbook, *, language: str = "en") -> dict[str, str]:
     """One diagram per pipeline, keyed 'object.pipeline'."""
     return {
-        f"{object_type.value}.{pipeline.key}": pipeline_diagram(pipeline, language=language)
+        f"{object_type.value}.{pipeline.key}": pipeline_diagram(
+            pipeline, language=language, obj=playbook.object(object_type)
+        )
         for object_type in ObjectType
         for pipeline in playbook.object(object_type).pipelines
     }

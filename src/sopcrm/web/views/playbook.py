@@ -216,7 +216,7 @@ def _pipeline_section(pipeline: Pipeline, labels: _Labels) -> PipelineSection:
         key=pipeline.key,
         label=pipeline.label.for_language(lang),
         when=pipeline.when or "",
-        diagram=pipeline_diagram(pipeline, language=lang),
+        diagram=pipeline_diagram(pipeline, language=lang, obj=labels.obj),
         stages=[
             StageRow(
                 key=s.key,
