@@ -9,7 +9,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F403
-from .settings import _env_bool
+from .settings import _env_bool, _mailer
 
 if not os.environ.get("SOPCRM_SECRET_KEY"):
     raise ImproperlyConfigured("SOPCRM_SECRET_KEY must be set in production.")
@@ -22,3 +22,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# Mail goes out over SMTP (SOPCRM_SMTP_*) unless SOPCRM_EMAIL_BACKEND names another backend.
+MAILERS = {"default": _mailer("django.core.mail.backends.smtp.EmailBackend")}

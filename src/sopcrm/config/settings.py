@@ -167,14 +167,27 @@ TASKS = {
     "default": {"BACKEND": "django_tasks_db.DatabaseBackend"},
 }
 
-MAILERS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "SOPCRM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-        ),
-        "OPTIONS": {},
-    },
-}
+
+def _mailer(default_backend: str) -> dict[str, Any]:
+    """The default mailer from the environment: SOPCRM_EMAIL_BACKEND (a Django mail backend path,
+    e.g. an anymail one), and for SMTP the SOPCRM_SMTP_* variables."""
+    backend = os.environ.get("SOPCRM_EMAIL_BACKEND", default_backend)
+    options: dict[str, Any] = {}
+    if backend == "django.core.mail.backends.smtp.EmailBackend":
+        options = {
+            "host": os.environ.get("SOPCRM_SMTP_HOST", "localhost"),
+            "port": int(os.environ.get("SOPCRM_SMTP_PORT", "25")),
+            "username": os.environ.get("SOPCRM_SMTP_USER", ""),
+            "password": os.environ.get("SOPCRM_SMTP_PASSWORD", ""),
+            "use_tls": _env_bool("SOPCRM_SMTP_TLS", False),
+            "use_ssl": _env_bool("SOPCRM_SMTP_SSL", False),
+            "timeout": 30,
+        }
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+# Locally, mail is printed to the console unless SOPCRM_EMAIL_BACKEND says otherwise.
+MAILERS = {"default": _mailer("django.core.mail.backends.console.EmailBackend")}
 DEFAULT_FROM_EMAIL = os.environ.get("SOPCRM_FROM_EMAIL", "sopcrm@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
