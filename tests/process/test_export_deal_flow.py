@@ -245,3 +245,14 @@ def test_stale_transition_gets_a_conflict(people):
     with pytest.raises(Conflict) as error:
         record_transition(stale, transition="contact", data=CONTACT, actor=people.east_manager)
     assert error.value.code == "stale_stage"
+
+
+def test_customer_reply_stops_the_chase(people, frozen):
+    from sopcrm.crm.records.services.process_tasks import tasks_stop_on_reply
+
+    deal = quoted_deal(people, frozen)
+    assert tasks_stop_on_reply(deal, actor=None) == 1
+    tasks = open_tasks(deal)
+    assert "chase_1" not in tasks and "quote_confirmation" in tasks
+    cancelled = Event.objects.get(record_id=deal.pk, kind=EventKind.ACTIVITY_CANCELLED)
+    assert cancelled.data["reason"] == "customer_replied"

@@ -184,7 +184,8 @@ class OnComplete(Strict):
 class TaskTemplate(Strict):
     """A task the process creates. It stays open while the record is in one of `active_in`
     (default: the stage it was created in) and is cancelled when the record moves elsewhere,
-    unless `keep_after_stage`."""
+    unless `keep_after_stage`. With `stop_on_reply`, a reply from the customer cancels it (the
+    chase stops once the customer answers, S-21)."""
 
     key: Key
     title: Label
@@ -196,6 +197,7 @@ class TaskTemplate(Strict):
     keep_after_stage: bool = False
     completion_requires: tuple[CompletionField, ...] = ()
     on_complete: OnComplete = Field(default_factory=OnComplete)
+    stop_on_reply: bool = False
 
 
 # -- conditions, transitions --------------------------------------------------------------------

@@ -70,6 +70,9 @@ class Activity(models.Model):
         _("direction"), max_length=16, choices=Direction.choices, default=Direction.OUTBOUND
     )
     summary = models.TextField(_("summary"), blank=True)
+    body = models.TextField(
+        _("body"), blank=True, help_text=_("The full text of an email sent or received.")
+    )
     feedback_type = models.CharField(
         _("customer feedback"), max_length=32, choices=FeedbackType.choices, blank=True
     )

@@ -181,3 +181,24 @@ def require_completion_fields(task: Activity, record: StagedRecord | None) -> No
     problems = completion_problems(task, record)
     if problems:
         raise InvalidInput(problems)
+
+
+def tasks_stop_on_reply(record: StagedRecord, *, actor: User | None) -> int:
+    """The customer replied: cancel the record's open tasks whose template stops on a reply
+    (the chase of S-21). Returns how many were cancelled."""
+    obj = object_of(record)
+    keys = [t.key for t in obj.tasks if t.stop_on_reply]
+    if not keys:
+        return 0
+    link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
+    tasks = Activity.objects.select_for_update().filter(
+        **link, status=ActivityStatus.OPEN, template_key__in=keys
+    )
+    cancelled = 0
+    for task in tasks:
+        task.status = ActivityStatus.CANCELLED
+        task.updated_at = now()
+        task.save(update_fields=["status", "updated_at"])
+        _log(task, record, EventKind.ACTIVITY_CANCELLED, actor, reason="customer_replied")
+        cancelled += 1
+    return cancelled
