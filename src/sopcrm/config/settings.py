@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "sopcrm.core",
     "sopcrm.process",
     "sopcrm.crm.records",
+    "sopcrm.crm.messaging",
+    "sopcrm.crm.mail",
     "sopcrm.web",
     "sopcrm.cli",
 ]
