@@ -363,9 +363,7 @@ def load_demo_data(seed: int = 7) -> bool:
                 data={
                     "kind": ActivityKind.TASK,
                     "channel": Channel.EMAIL,
-                    "subject": "Follow up on the quote"
-                    if "quoted" in path
-                    else "Confirm requirements",
+                    "subject": "确认规格、数量和目标价",
                     "due_at": at + timedelta(hours=rng.randrange(-48, 96)),
                     "deal": deal.pk,
                 },
