@@ -10,6 +10,7 @@ import pytest
 
 from sopcrm.core.models import Role, Team, User
 from sopcrm.core.users import team_create, user_create
+from sopcrm.crm.messaging.services.seeding import templates_seed_from_playbook
 from sopcrm.process.models import PlaybookVersion
 from sopcrm.process.playbooks import playbook_ensure_default
 
@@ -25,7 +26,7 @@ def _default_playbook(request: pytest.FixtureRequest) -> None:
         names & {"transactional_db", "live_server"}
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
-    playbook_ensure_default("export_trade")
+    templates_seed_from_playbook(playbook_ensure_default("export_trade"))
 
 
 @dataclass

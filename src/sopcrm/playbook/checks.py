@@ -1,11 +1,11 @@
 """Checks a schema cannot express, each reported at the position of the offending key:
 keys unique within their lists, references that resolve (stages, fields, task templates,
 anchors), stages reachable, closed stages final, task anchors free of cycles, conditions that
-parse and fit the field types, values that fit their fields, a calendar that exists."""
+parse and fit the field types, values that fit their fields, a calendar that exists. Email
+templates are checked in template_checks.py."""
 
 from collections.abc import Iterator, Sequence
 from datetime import date, time
-from difflib import get_close_matches
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,21 +14,16 @@ import holidays
 from sopcrm.core.fieldtypes import FieldType, FieldValueError, clean_value
 
 from .core_fields import CORE_FIELDS, REQUIRABLE_CORE_FIELDS
+from .hints import did_you_mean, duplicates
 from .loader import PathKey, Problem, SourceMap
-from .schema import ObjectDef, ObjectType, Pipeline, Playbook, StageKind
-
-
-def _duplicates(keys: Sequence[str]) -> Iterator[tuple[int, str]]:
-    seen: set[str] = set()
-    for index, key in enumerate(keys):
-        if key in seen:
-            yield index, key
-        seen.add(key)
-
-
-def _did_you_mean(wrong: str, known: Sequence[str]) -> str:
-    close = get_close_matches(wrong, list(known), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else f"known: {', '.join(sorted(known))}"
+from .schema import (
+    ObjectDef,
+    ObjectType,
+    Pipeline,
+    Playbook,
+    StageKind,
+)
+from .template_checks import email_template_problems
 
 
 class _ObjectChecker:
@@ -49,7 +44,7 @@ class _ObjectChecker:
         yield from self.tasks()
         yield from self.task_refs(self.obj.on_create.tasks, ("on_create", "tasks"))
         yield from self.values(self.obj.on_create.set, ("on_create", "set"))
-        for index, key in _duplicates([p.key for p in self.obj.pipelines]):
+        for index, key in duplicates([p.key for p in self.obj.pipelines]):
             yield self.problem(("pipelines", index, "key"), f"pipeline '{key}' twice")
         unconditional = [i for i, p in enumerate(self.obj.pipelines) if p.when is None]
         if self.obj.pipelines and not unconditional:
@@ -66,7 +61,7 @@ class _ObjectChecker:
             yield from self.pipeline(pipeline, ("pipelines", index))
 
     def fields(self) -> Iterator[Problem]:
-        for index, key in _duplicates([f.key for f in self.obj.fields]):
+        for index, key in duplicates([f.key for f in self.obj.fields]):
             yield self.problem(("fields", index, "key"), f"field '{key}' is defined twice")
         for index, field in enumerate(self.obj.fields):
             at: PathKey = ("fields", index)
@@ -83,7 +78,7 @@ class _ObjectChecker:
                 )
             if field.options and not needs_options:
                 yield self.problem((*at, "options"), f"a {field.type} field takes no options")
-            for o_index, key in _duplicates(field.option_keys):
+            for o_index, key in duplicates(field.option_keys):
                 yield self.problem((*at, "options", o_index, "key"), f"option '{key}' twice")
             if not set(field.editable_by) <= set(field.visible_to):
                 yield self.problem(
@@ -93,7 +88,7 @@ class _ObjectChecker:
                 )
 
     def tasks(self) -> Iterator[Problem]:
-        for index, key in _duplicates(self.task_keys):
+        for index, key in duplicates(self.task_keys):
             yield self.problem(("tasks", index, "key"), f"task template '{key}' twice")
         for index, template in enumerate(self.obj.tasks):
             at: PathKey = ("tasks", index, "due", "from")
@@ -106,7 +101,7 @@ class _ObjectChecker:
                     yield self.problem(
                         at,
                         f"unknown anchor field '{template.due.anchor_field}'",
-                        _did_you_mean(template.due.anchor_field, list(self.types)),
+                        did_you_mean(template.due.anchor_field, list(self.types)),
                     )
                 elif kind not in (FieldType.DATE, FieldType.DATETIME):
                     yield self.problem(
@@ -121,7 +116,7 @@ class _ObjectChecker:
                 yield self.problem(
                     at,
                     f"unknown anchor task '{template.due.anchor_task}'",
-                    _did_you_mean(template.due.anchor_task, self.task_keys),
+                    did_you_mean(template.due.anchor_task, self.task_keys),
                 )
         yield from self.task_cycles()
         stage_keys = {s.key for p in self.obj.pipelines for s in p.stages}
@@ -134,14 +129,14 @@ class _ObjectChecker:
                     yield self.problem(
                         ("tasks", index, "active_in", a_index),
                         f"unknown stage '{key}'",
-                        _did_you_mean(key, sorted(stage_keys)),
+                        did_you_mean(key, sorted(stage_keys)),
                     )
             target = template.on_complete.substate
             if target is not None and target not in substate_keys:
                 yield self.problem(
                     ("tasks", index, "on_complete", "substate"),
                     f"unknown sub-state '{target}'",
-                    _did_you_mean(target, sorted(substate_keys)),
+                    did_you_mean(target, sorted(substate_keys)),
                 )
 
     def task_cycles(self) -> Iterator[Problem]:
@@ -167,7 +162,7 @@ class _ObjectChecker:
                 yield self.problem(
                     (*path, index),
                     f"unknown task template '{key}'",
-                    _did_you_mean(key, self.task_keys),
+                    did_you_mean(key, self.task_keys),
                 )
 
     def values(self, values: dict[str, Any], path: PathKey) -> Iterator[Problem]:
@@ -177,7 +172,7 @@ class _ObjectChecker:
                 yield self.problem(
                     (*path, key),
                     f"unknown field '{key}'",
-                    _did_you_mean(key, list(self.custom_types)),
+                    did_you_mean(key, list(self.custom_types)),
                 )
                 continue
             try:
@@ -193,12 +188,12 @@ class _ObjectChecker:
         except ConditionError as exc:
             errors = [exc]
         for error in errors:
-            yield self.problem(path, f"condition: {error.message} (at column {error.position + 1})")
+            yield self.problem(path, f"condition: {error.message}")
 
     def pipeline(self, pipeline: Pipeline, at: PathKey) -> Iterator[Problem]:
         if pipeline.when is not None:
             yield from self.condition(pipeline.when, (*at, "when"))
-        for index, key in _duplicates([s.key for s in pipeline.stages]):
+        for index, key in duplicates([s.key for s in pipeline.stages]):
             yield self.problem((*at, "stages", index, "key"), f"stage '{key}' twice")
         if pipeline.initial_stage.kind != StageKind.OPEN:
             yield self.problem(
@@ -206,7 +201,7 @@ class _ObjectChecker:
             )
         for index, stage in enumerate(pipeline.stages):
             s_at: PathKey = (*at, "stages", index)
-            for sub_index, key in _duplicates([s.key for s in stage.substates]):
+            for sub_index, key in duplicates([s.key for s in stage.substates]):
                 yield self.problem(
                     (*s_at, "substates", sub_index, "key"), f"sub-state '{key}' twice"
                 )
@@ -227,7 +222,7 @@ class _ObjectChecker:
         positions = stage_keys + [
             f"{s.key}.{sub.key}" for s in pipeline.stages for sub in s.substates
         ]
-        for index, key in _duplicates([t.key for t in pipeline.transitions]):
+        for index, key in duplicates([t.key for t in pipeline.transitions]):
             yield self.problem((*at, "transitions", index, "key"), f"transition '{key}' twice")
         edges: dict[str, set[str]] = {key: set() for key in stage_keys}
         requirable = set(self.custom_types) | REQUIRABLE_CORE_FIELDS[self.object_type]
@@ -238,7 +233,7 @@ class _ObjectChecker:
                 yield self.problem(
                     (*t_at, "to"),
                     f"unknown stage '{transition.to}'",
-                    _did_you_mean(transition.to, positions),
+                    did_you_mean(transition.to, positions),
                 )
             for f_index, origin in enumerate(transition.from_):
                 if origin == "*":
@@ -249,7 +244,7 @@ class _ObjectChecker:
                         yield self.problem(
                             (*t_at, "from", f_index),
                             f"unknown stage '{origin}'",
-                            _did_you_mean(origin, positions),
+                            did_you_mean(origin, positions),
                         )
                         continue
                     sources = [found[0]]
@@ -269,7 +264,7 @@ class _ObjectChecker:
                         yield self.problem(
                             (*t_at, list_name, r_index),
                             f"the transition asks for '{field}', which is not a field",
-                            _did_you_mean(field, sorted(requirable)),
+                            did_you_mean(field, sorted(requirable)),
                         )
             for r_index, rule in enumerate(transition.rules):
                 yield from self.condition(rule.when, (*t_at, "rules", r_index, "when"))
@@ -336,3 +331,4 @@ def semantic_problems(playbook: Playbook, source: SourceMap) -> Iterator[Problem
     yield from _calendar_problems(playbook, source)
     for object_type, obj in playbook.objects.items():
         yield from _ObjectChecker(object_type, obj, source).run()
+    yield from email_template_problems(playbook, source)

@@ -71,6 +71,9 @@ def playbook_diff(old: Playbook, new: Playbook) -> PlaybookDiff:
         kind + "s": _compare(_items(old, kind), _items(new, kind))
         for kind in ("stage", "transition", "field", "task")
     }
+    sections["email templates"] = _compare(
+        {t.key: t for t in old.email_templates}, {t.key: t for t in new.email_templates}
+    )
     if old.calendar != new.calendar:
         sections["calendar"] = Changes(changed=["calendar"])
     return PlaybookDiff(sections)

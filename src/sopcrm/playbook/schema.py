@@ -309,12 +309,125 @@ class ObjectDef(Strict):
         )
 
 
+# -- email templates (S-37..S-40) ---------------------------------------------------------------
+
+# The merge fields a template may use, as `{{ name }}`: nothing else (no expressions, no
+# attribute access). crm/messaging/merge_fields.py computes each from the record and the sender.
+MERGE_FIELDS: frozenset[str] = frozenset(
+    {
+        "contact_name",
+        "contact_first_name",
+        "contact_title",
+        "company",
+        "country",
+        "product",
+        "specifications",
+        "quantity",
+        "target_price",
+        "lead_time",
+        "certifications",
+        "quote_date",
+        "quote_valid_until",
+        "amount",
+        "currency",
+        "deal_title",
+        "rep_name",
+        "rep_email",
+        "rep_signature",
+    }
+)
+MERGE_FIELD_PATTERN = r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}"
+# The formatting a template author may write in a fixed section (and all the sent HTML keeps).
+TEMPLATE_TAGS: frozenset[str] = frozenset({"p", "br", "strong", "em", "ul", "ol", "li", "a"})
+TEMPLATE_URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+
+OptionalKey = Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]{0,62})?$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+StagePosition = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}(\.[a-z][a-z0-9_]{0,62})?$")
+]
+
+
+class TemplateCategory(StrEnum):
+    STANDARD = "standard"  # everyone must know it
+    ADVANCED = "advanced"  # contributed by senior reps, for reference
+
+
+class TemplatePurpose(StrEnum):
+    FIRST_REPLY = "first_reply"
+    QUOTE_COVER = "quote_cover"
+    CHASE_1 = "chase_1"
+    CHASE_2 = "chase_2"
+    CHASE_3 = "chase_3"
+    RETOUCH_HIGH = "retouch_high"
+    RETOUCH_MEDIUM = "retouch_medium"
+    RETOUCH_LOW = "retouch_low"
+    WON_CHECK = "won_check"
+    OTHER = "other"
+
+
+class SectionKind(StrEnum):
+    FIXED = "fixed"  # the template author's text, with merge fields
+    FREE = "free"  # the rep writes it (or starts from a preset paragraph)
+
+
+class SectionRole(StrEnum):
+    CTA = "cta"  # the next step the email asks for; it may never be empty (S-38)
+
+
+class SectionPreset(Strict):
+    """A paragraph a rep may start a free section from (plain text, no merge fields)."""
+
+    key: Key
+    label: Label
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class TemplateSection(Strict):
+    """One block of an email (S-37). A fixed section has `text`; a free one may have a `hint`
+    for the rep, `presets`, and be `required`."""
+
+    key: Key
+    title: Label
+    kind: SectionKind
+    text: str = Field(default="", max_length=20000)
+    hint: Label | None = None
+    required: bool = False
+    role: SectionRole | None = None
+    presets: tuple[SectionPreset, ...] = ()
+
+
+class EmailTemplateDef(Strict):
+    """An email template: where it fits (purpose, stages, region, product line, language, an
+    optional condition on the record) and its subject and ordered sections."""
+
+    key: Key
+    name: Label
+    category: TemplateCategory = TemplateCategory.STANDARD
+    language: LanguageCode = "en"
+    region: OptionalKey = ""
+    product_line: OptionalKey = ""
+    purpose: TemplatePurpose
+    stages: tuple[StagePosition, ...] = ()
+    when: ConditionText | None = None
+    subject: str = Field(min_length=1, max_length=300)
+    sections: tuple[TemplateSection, ...] = Field(min_length=1, max_length=20)
+
+    def section(self, key: str) -> TemplateSection | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+    @property
+    def cta_section(self) -> TemplateSection | None:
+        return next((s for s in self.sections if s.role == SectionRole.CTA), None)
+
+
 class Playbook(Strict):
     key: Key
     name: Label
     description: Label | None = None
     calendar: CalendarDef = Field(default_factory=CalendarDef)
     objects: dict[ObjectType, ObjectDef] = Field(default_factory=dict)
+    email_templates: tuple[EmailTemplateDef, ...] = ()
 
     def object(self, object_type: ObjectType | str) -> ObjectDef:
         return self.objects.get(ObjectType(object_type)) or ObjectDef()
@@ -338,6 +451,9 @@ def _collect_keys() -> frozenset[str]:
         Transition,
         OnEnter,
         Substate,
+        SectionPreset,
+        TemplateSection,
+        EmailTemplateDef,
     )
     for model in models:
         for name, info in model.model_fields.items():

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.core.wsgi import get_wsgi_application
 from waitress import serve
 
+from sopcrm.crm.messaging.services.seeding import templates_seed_from_playbook
 from sopcrm.process.playbooks import playbook_ensure_default
 from sopcrm.worker.runner import start_worker_thread
 
@@ -14,9 +15,10 @@ logger = logging.getLogger(__name__)
 
 
 def prepare_database() -> None:
-    """Apply migrations and make sure a playbook is active, so a fresh database just works."""
+    """Apply migrations and make sure a playbook is active and its email templates are in the
+    library, so a fresh database just works (seeding adds only what is missing)."""
     call_command("migrate", interactive=False, verbosity=0)
-    playbook_ensure_default(settings.SOPCRM_DEFAULT_PLAYBOOK)
+    templates_seed_from_playbook(playbook_ensure_default(settings.SOPCRM_DEFAULT_PLAYBOOK))
 
 
 def run_server(host: str, port: int, *, with_worker: bool, threads: int) -> None:

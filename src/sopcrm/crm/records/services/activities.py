@@ -42,6 +42,7 @@ ACTIVITY_FIELDS: dict[str, c.Cleaner] = {
     "channel": c.choice(Channel, blank=True),
     "direction": c.choice(Direction),
     "summary": c.text(20_000),
+    "body": c.text(200_000),
     "feedback_type": c.choice(FeedbackType, blank=True),
     "due_at": c.aware_datetime(),
     "occurred_at": c.aware_datetime(not_future=True),

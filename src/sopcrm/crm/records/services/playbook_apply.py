@@ -17,6 +17,7 @@ from sopcrm.core.clock import now
 from sopcrm.core.errors import DomainError
 from sopcrm.core.events import events_record_many
 from sopcrm.core.models import Event, EventKind, RecordType, User
+from sopcrm.crm.messaging.services.seeding import templates_seed_from_playbook
 from sopcrm.playbook.diff import PlaybookDiff, playbook_diff
 from sopcrm.playbook.loader import load_playbook
 from sopcrm.playbook.schema import ObjectType, Playbook, StageKind
@@ -131,6 +132,8 @@ def playbook_apply(
         return result
     version = playbook_activate(source=source, source_name=source_name, actor=actor)
     result.version = version
+    # The playbook's email templates the team library lacks (edited ones are never overwritten).
+    templates_seed_from_playbook(version)
     at = now()
     for model, record_type, pipeline_key, old_stage, new_stage, ids in plan:
         valid, first = _substates(new, record_type, model, ids[0], new_stage)

@@ -1,0 +1,1 @@
+"""The write path of the messaging app: templates, signatures, seeding and composing."""
