@@ -5,7 +5,19 @@ OpenAPI at /api/openapi.json, interactive docs at /api/docs; docs/api.md is the 
 
 from ninja import NinjaAPI
 
-from . import accounts, activities, approvals, contacts, deals, errors, fields, leads, me, playbook
+from . import (
+    accounts,
+    activities,
+    approvals,
+    contacts,
+    deals,
+    errors,
+    fields,
+    leads,
+    mail,
+    me,
+    playbook,
+)
 from .auth import AUTH
 
 api = NinjaAPI(
@@ -26,4 +38,5 @@ api.add_router("/activities", activities.router)
 api.add_router("/approvals", approvals.router)
 api.add_router("/playbook", playbook.router)
 api.add_router("/fields", fields.router)
+api.add_router("/mail", mail.router)
 api.add_router("", me.router)

@@ -10,6 +10,7 @@ OUR_COMMANDS = {
     "createadmin": "create an administrator account",
     "playbook": "check, apply, show or draw playbooks (playbook check FILE ...)",
     "token": "create, list or revoke personal API tokens",
+    "mail": "fetch inbound mail over IMAP, deliver the outbox, send a test message",
 }
 
 

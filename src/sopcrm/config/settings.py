@@ -191,6 +191,14 @@ def _mailer(default_backend: str) -> dict[str, Any]:
 # Locally, mail is printed to the console unless SOPCRM_EMAIL_BACKEND says otherwise.
 MAILERS = {"default": _mailer("django.core.mail.backends.console.EmailBackend")}
 DEFAULT_FROM_EMAIL = os.environ.get("SOPCRM_FROM_EMAIL", "sopcrm@localhost")
+# Hosted providers through django-anymail: SOPCRM_ANYMAIL_MAILGUN_API_KEY=... becomes
+# ANYMAIL["MAILGUN_API_KEY"]. The other mail settings (SOPCRM_MAILER, SOPCRM_REPLY_ADDRESS,
+# SOPCRM_INBOUND_SECRET, SOPCRM_IMAP_*) are read from the environment by crm/mail/config.py.
+ANYMAIL = {
+    key.removeprefix("SOPCRM_ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("SOPCRM_ANYMAIL_")
+}
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -14,7 +14,10 @@ class UserLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         language = getattr(user, "language", "") if user and user.is_authenticated else ""
-        if language:
-            translation.activate(language)
+        if not language:
+            return self.get_response(request)
+        # override() restores the previous language afterwards, so one request's choice never
+        # leaks into the next request served by the same thread.
+        with translation.override(language):
             request.LANGUAGE_CODE = translation.get_language()
-        return self.get_response(request)
+            return self.get_response(request)

@@ -23,6 +23,7 @@ class EventKind(models.TextChoices):
     ACTIVITY_CREATED = "activity_created", _("Activity created")
     ACTIVITY_COMPLETED = "activity_completed", _("Activity completed")
     ACTIVITY_CANCELLED = "activity_cancelled", _("Activity cancelled")
+    EMAIL_FAILED = "email_failed", _("Email could not be sent")
 
 
 class Event(models.Model):

@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from sopcrm.crm.records.models import Activity, Contact, Deal, Lead
 
+# What an outbox failure is logged as on the records (see services/delivery.py). Core has no
+
 
 class OutboundStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -62,3 +64,82 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class InboundStatus(models.TextChoices):
+    MATCHED = "matched", _("Matched")
+    UNMATCHED = "unmatched", _("Unmatched")
+    ASSIGNED = "assigned", _("Assigned")
+    IGNORED = "ignored", _("Ignored")
+
+
+class MatchMethod(models.TextChoices):
+    TOKEN = "token", _("Reply address")
+    THREAD = "thread", _("Thread")
+    SENDER = "sender", _("Sender address")
+    MANUAL = "manual", _("Assigned by hand")
+
+
+class InboundEmail(models.Model):
+    """One received message, kept whole (`raw`) whether or not it was matched to a record.
+
+    A matched reply is logged as an inbound email activity on its lead or deal and stops the
+    chase; an unmatched one waits in the review queue until someone assigns or ignores it.
+    `message_id` is unique, so receiving the same message twice (webhook retries, a second IMAP
+    fetch) records it once.
+    """
+
+    source = models.CharField(_("source"), max_length=32)
+    raw = models.BinaryField(_("raw message"))
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    from_email = models.CharField(_("from"), max_length=254, db_index=True)
+    from_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    to = models.JSONField(_("to"), default=list, blank=True)
+    cc = models.JSONField(_("cc"), default=list, blank=True)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    in_reply_to = models.TextField(_("In-Reply-To"), blank=True)
+    references = models.TextField(_("References"), blank=True)
+    sent_at = models.DateTimeField(_("date"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    text = models.TextField(
+        _("text"), blank=True, help_text=_("The new text, without quoted history and signature.")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=InboundStatus.choices)
+    match_method = models.CharField(
+        _("matched by"), max_length=16, choices=MatchMethod.choices, blank=True
+    )
+    ignored_reason = models.CharField(
+        _("why ignored"),
+        max_length=32,
+        blank=True,
+        help_text=_("“automatic” for auto-replies and bounces; empty when ignored by hand."),
+    )
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deal = models.ForeignKey(
+        Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    activity = models.ForeignKey(
+        Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return self.subject or self.message_id

@@ -1,9 +1,9 @@
 """A template's content as a playbook definition (`EmailTemplateDef`) and back, and checking it.
 
 The team library, personal variants and the playbook's `email_templates` share one shape and one
-set of rules (playbook/template_checks.py `email_template_issues`), so a template that can be saved here
-can be written in a playbook file and the other way round. Problems are worded here, through
-gettext; the playbook check words the same problems in English for its file report.
+set of rules (`email_template_issues` in playbook/template_checks.py), so a template that can be
+saved here can be written in a playbook file and the other way round. Problems are worded here,
+through gettext; the playbook check words the same problems in English for its file report.
 """
 
 import json
@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from pydantic import ValidationError
 
 from sopcrm.core.errors import FieldProblem, InvalidInput
-from sopcrm.playbook.template_checks import TemplateIssue, email_template_issues
 from sopcrm.playbook.schema import MERGE_FIELDS, EmailTemplateDef, Playbook
+from sopcrm.playbook.template_checks import TemplateIssue, email_template_issues
 
 from .models import EmailTemplate
 

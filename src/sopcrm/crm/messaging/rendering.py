@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from sopcrm.core.errors import FieldProblem
 from sopcrm.core.fieldtypes import has_nul
-from sopcrm.playbook.template_checks import PLACEHOLDER
 from sopcrm.playbook.schema import (
     TEMPLATE_TAGS,
     TEMPLATE_URL_SCHEMES,
@@ -29,6 +28,7 @@ from sopcrm.playbook.schema import (
     SectionRole,
     TemplateSection,
 )
+from sopcrm.playbook.template_checks import PLACEHOLDER
 
 from .merge_fields import MERGE_FIELD_INFO
 

@@ -36,13 +36,16 @@ _LINKS = {
     "contact": RecordType.CONTACT,
 }
 
+# The full text of an email on the timeline; longer mail is cut there (its source is kept whole).
+ACTIVITY_BODY_MAX = 200_000
+
 ACTIVITY_FIELDS: dict[str, c.Cleaner] = {
     "kind": c.choice(ActivityKind),
     "subject": c.text(200),
     "channel": c.choice(Channel, blank=True),
     "direction": c.choice(Direction),
     "summary": c.text(20_000),
-    "body": c.text(200_000),
+    "body": c.text(ACTIVITY_BODY_MAX),
     "feedback_type": c.choice(FeedbackType, blank=True),
     "due_at": c.aware_datetime(),
     "occurred_at": c.aware_datetime(not_future=True),
