@@ -11,12 +11,15 @@ from . import (
     approvals,
     contacts,
     deals,
+    emails,
     errors,
     fields,
     leads,
     mail,
     me,
     playbook,
+    signatures,
+    templates,
 )
 from .auth import AUTH
 
@@ -39,4 +42,7 @@ api.add_router("/approvals", approvals.router)
 api.add_router("/playbook", playbook.router)
 api.add_router("/fields", fields.router)
 api.add_router("/mail", mail.router)
+api.add_router("", templates.router)
+api.add_router("", emails.router)
+api.add_router("", signatures.router)
 api.add_router("", me.router)

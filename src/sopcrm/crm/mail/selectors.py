@@ -18,7 +18,7 @@ from sopcrm.core.models import User
 from sopcrm.core.visibility import owner_visibility
 from sopcrm.crm.records.models import Contact, Deal, Lead
 
-from .models import InboundEmail, InboundStatus
+from .models import InboundEmail, InboundStatus, OutboundEmail
 
 WAITING = (InboundStatus.UNMATCHED, InboundStatus.IGNORED)
 
@@ -68,3 +68,18 @@ def inbound_lock_visible(user: User, inbound_id: int) -> InboundEmail:
     """The message locked for a change, or NotFound if the user may not see it."""
     inbound_get(user, inbound_id)
     return InboundEmail.objects.select_for_update().get(pk=inbound_id)
+
+
+def outbound_get(user: User, email_id: int) -> OutboundEmail:
+    """One message in the outbox on a lead or deal the user may see, or NotFound."""
+    on_records = (Q(deal__isnull=False) & owner_visibility(user, "deal__owner")) | (
+        Q(lead__isnull=False) & owner_visibility(user, "lead__owner")
+    )
+    found = (
+        OutboundEmail.objects.filter(on_records, pk=email_id).first()
+        if user.is_active and is_record_id(email_id)
+        else None
+    )
+    if found is None:
+        raise NotFound(_("No such email."))
+    return found
