@@ -15,6 +15,7 @@ from django.db import transaction
 from sopcrm.core.clock import now
 from sopcrm.core.models import Role, User
 from sopcrm.core.users import team_create, user_create
+from sopcrm.crm.messaging.services.signatures import signature_create
 from sopcrm.crm.records.models import (
     Activity,
     ActivityKind,
@@ -264,6 +265,18 @@ def load_demo_data(seed: int = 7) -> bool:
         for login in DEMO_LOGINS
     }
     reps = [users["li"], users["zhang"], users["chen"]]
+    english_names = {"li": "Nina Li", "zhang": "Wei Zhang", "chen": "Jing Chen"}
+    for username, english in english_names.items():
+        signature_create(
+            actor=users[username],
+            data={
+                "name": "English",
+                "body": f"Best regards,\n{english}\nExport Sales, Ningbo Valve & Fitting Co."
+                f"\nWhatsApp / WeChat: +86 138 0000 000{len(username)}",
+                "languages": ["en"],
+                "is_default": True,
+            },
+        )
     manager = users["wang"]
     at = now()
 

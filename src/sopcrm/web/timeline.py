@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from sopcrm.core.models import Event, EventKind, RecordType, User
+from sopcrm.crm.mail.models import OutboundEmail, OutboundStatus
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import (
     Account,
@@ -19,6 +20,7 @@ from sopcrm.crm.records.models import (
     ApprovalStatus,
     Contact,
     Deal,
+    Direction,
     Lead,
 )
 from sopcrm.playbook.schema import Pipeline, Playbook
@@ -48,6 +50,15 @@ class Entry:
     text: str
     detail: str = ""
     href: str = ""
+    body: str = ""  # an email's text, shown on request
+    status: str = ""  # an outbound email's outbox status: queued, sent, failed
+    status_label: str = ""
+
+
+@dataclass(frozen=True)
+class _Email:
+    body: str
+    status: str  # "" when the email was logged by hand (no outbox message)
 
 
 @dataclass
@@ -59,6 +70,7 @@ class _Context:
     language: str
     names: dict[str, dict[int, str]]  # reference field -> id -> name
     users: dict[int, str]
+    emails: dict[int, _Email]  # email activity id -> its text and outbox status
 
 
 def describe(
@@ -73,8 +85,32 @@ def describe(
         language=language,
         names=_reference_names(user, events),
         users=display.user_names(_user_ids(events)),
+        emails=_emails(user, events),
     )
     return [_entry(event, context) for event in events]
+
+
+def _emails(user: User, events: list[Event]) -> dict[int, _Email]:
+    """The text and outbox status of the email activities the events are about (two queries;
+    an activity the reader may not see gets neither)."""
+    ids = {
+        event.data["activity"]
+        for event in events
+        if event.kind == EventKind.ACTIVITY_CREATED
+        and event.data.get("kind") == ActivityKind.EMAIL
+        and isinstance(event.data.get("activity"), int)
+    }
+    if not ids:
+        return {}
+    bodies = dict(
+        selectors.activity_list(user).filter(pk__in=ids).values_list("pk", "body").order_by()
+    )
+    statuses = dict(
+        OutboundEmail.objects.filter(activity_id__in=bodies)
+        .values_list("activity_id", "status")
+        .order_by("created_at")
+    )
+    return {pk: _Email(body or "", statuses.get(pk, "")) for pk, body in bodies.items()}
 
 
 def _reference_names(user: User, events: list[Event]) -> dict[str, dict[int, str]]:
@@ -105,6 +141,7 @@ def _entry(event: Event, ctx: _Context) -> Entry:
     data = event.data
     actor = str(event.actor) if event.actor else _("System")
     text, detail, href = "", "", ""
+    body, status = "", ""
     match event.kind:
         case EventKind.CREATED:
             text = _("Created")
@@ -152,6 +189,15 @@ def _entry(event: Event, ctx: _Context) -> Entry:
             text, detail = _activity_text(event.kind, data)
             if isinstance(data.get("activity"), int):
                 href = reverse("activity_detail", args=[data["activity"]])
+                email = ctx.emails.get(data["activity"])
+                if event.kind == EventKind.ACTIVITY_CREATED and email is not None:
+                    text = _email_text(data, email.status) or text
+                    body, status = email.body, email.status
+        case EventKind.ACTIVITY_CANCELLED if data.get("reason") == "customer_replied":
+            text = _("Customer replied — the chase stopped")
+            detail = _("Task cancelled: %(subject)s") % {"subject": data.get("subject", "")}
+            if isinstance(data.get("activity"), int):
+                href = reverse("activity_detail", args=[data["activity"]])
         case EventKind.ACTIVITY_CANCELLED:
             text = _("Task cancelled: %(subject)s") % {"subject": data.get("subject", "")}
             if data.get("reason") == "stage_left":
@@ -160,13 +206,45 @@ def _entry(event: Event, ctx: _Context) -> Entry:
                 detail = _("Reason: %(reason)s") % {"reason": data.get("summary") or "—"}
             if isinstance(data.get("activity"), int):
                 href = reverse("activity_detail", args=[data["activity"]])
+        case EventKind.EMAIL_FAILED:
+            text = _("Email not delivered: %(subject)s") % {"subject": data.get("subject", "")}
+            detail = _("Gave up after %(attempts)s attempts: %(error)s") % {
+                "attempts": data.get("attempts", "?"),
+                "error": data.get("reason") or "—",
+            }
+            if isinstance(data.get("activity"), int):
+                href = reverse("activity_detail", args=[data["activity"]])
         case _:
             # Kinds this page has no sentence for yet still read sensibly.
             text = str(event.get_kind_display())
             if data.get("subject"):
                 text = f"{text}: {data['subject']}"
             detail = str(data.get("reason") or data.get("summary") or "")
-    return Entry(at=event.occurred_at, actor=actor, text=text, detail=detail, href=href)
+    return Entry(
+        at=event.occurred_at,
+        actor=actor,
+        text=text,
+        detail=detail,
+        href=href,
+        body=body,
+        status=status,
+        status_label=str(OutboundStatus(status).label) if status else "",
+    )
+
+
+def _email_text(data: dict[str, Any], status: str) -> str:
+    """An email to or from the customer: sent from sopcrm (with where it is in the outbox) or
+    their reply. An email logged by hand keeps the plain "Email logged" sentence."""
+    values = {"subject": data.get("subject", "")}
+    if data.get("direction") == Direction.INBOUND:
+        return _("Customer replied by email: %(subject)s") % values
+    if status == OutboundStatus.SENT:
+        return _("Email sent: %(subject)s") % values
+    if status == OutboundStatus.QUEUED:
+        return _("Email queued for sending: %(subject)s") % values
+    if status == OutboundStatus.FAILED:
+        return _("Email not delivered: %(subject)s") % values
+    return ""
 
 
 def _field_label(field: str, ctx: _Context) -> str:

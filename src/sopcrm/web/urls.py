@@ -8,12 +8,16 @@ from .views import (
     accounts,
     activities,
     approvals,
+    compose,
     contacts,
     deals,
+    email_templates,
     home,
     leads,
+    mail_review,
     playbook,
     transitions,
+    user_settings,
 )
 
 urlpatterns = [
@@ -56,6 +60,66 @@ urlpatterns = [
         activities.activity_complete_view,
         name="activity_complete",
     ),
+    path("templates/", email_templates.library_view, name="template_library"),
+    path("templates/<int:pk>/", email_templates.template_detail, name="template_detail"),
+    path("templates/<int:pk>/edit/", email_templates.template_edit, name="template_edit"),
+    path(
+        "templates/<int:pk>/variant/",
+        email_templates.template_variant_view,
+        name="template_variant",
+    ),
+    path(
+        "templates/<int:pk>/propose/",
+        email_templates.template_propose_view,
+        name="template_propose",
+    ),
+    path(
+        "templates/<int:pk>/promote/",
+        email_templates.template_promote_view,
+        name="template_promote",
+    ),
+    path(
+        "templates/<int:pk>/decline/",
+        email_templates.template_decline_view,
+        name="template_decline",
+    ),
+    path(
+        "templates/<int:pk>/archive/",
+        email_templates.template_archive_view,
+        name="template_archive",
+    ),
+    path("settings/", user_settings.settings_view, name="settings"),
+    path(
+        "settings/signatures/new/",
+        user_settings.signature_create_view,
+        name="signature_create",
+    ),
+    path(
+        "settings/signatures/<int:pk>/edit/",
+        user_settings.signature_edit_view,
+        name="signature_edit",
+    ),
+    path(
+        "settings/signatures/<int:pk>/delete/",
+        user_settings.signature_delete_view,
+        name="signature_delete",
+    ),
+    path("mail/review/", mail_review.review_queue, name="mail_review"),
+    path(
+        "mail/review/<int:pk>/search/",
+        mail_review.review_search,
+        name="mail_review_search",
+    ),
+    path(
+        "mail/review/<int:pk>/assign/",
+        mail_review.review_assign,
+        name="mail_review_assign",
+    ),
+    path(
+        "mail/review/<int:pk>/ignore/",
+        mail_review.review_ignore,
+        name="mail_review_ignore",
+    ),
 ]
 
 # Logging a contact and adding a task work the same on the four kinds of record.
@@ -94,5 +158,11 @@ for record_type, prefix in ((RecordType.LEAD, "leads"), (RecordType.DEAL, "deals
             transitions.exception_view,
             {"record_type": record_type.value},
             name=f"{record_type.value}_exception",
+        ),
+        path(
+            f"{prefix}/<int:pk>/email/",
+            compose.compose_view,
+            {"record_type": record_type.value},
+            name=f"{record_type.value}_compose",
         ),
     ]

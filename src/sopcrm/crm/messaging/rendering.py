@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import nh3
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sopcrm.core.errors import FieldProblem
@@ -155,7 +156,8 @@ def render_email(
 
 def _section_name(section: TemplateSection) -> str:
     return _("the section “%(title)s” (%(key)s)") % {
-        "title": section.title.en,
+        # The reader's language: problems are shown to the rep composing the email.
+        "title": section.title.for_language(get_language()),
         "key": section.key,
     }
 

@@ -38,3 +38,19 @@ def approvals_to_decide(user: User) -> int:
     from ..views.approvals import pending_to_decide
 
     return pending_to_decide(user) if user.is_authenticated else 0
+
+
+@register.simple_tag
+def proposals_to_decide(user: User) -> int:
+    """Template proposals waiting for this manager (no query for reps)."""
+    from ..views.email_templates import proposals_waiting
+
+    return proposals_waiting(user) if user.is_authenticated else 0
+
+
+@register.simple_tag
+def mail_to_review(user: User) -> int:
+    """Received emails waiting in the review queue (managers and admins; no query for reps)."""
+    from ..views.mail_review import review_waiting
+
+    return review_waiting(user) if user.is_authenticated else 0

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from sopcrm.core.errors import DomainError
 from sopcrm.core.models import RecordType
+from sopcrm.crm.mail.models import OutboundEmail
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Activity, ActivityKind, ActivityStatus
 from sopcrm.crm.records.services.activities import (
@@ -115,6 +116,11 @@ def activity_detail(request: WebRequest, pk: int) -> HttpResponse:
         Row(_("Customer feedback"), activity.get_feedback_type_display()),
         Row(_("Owner"), display.user_label(activity.owner)),
     ]
+    if activity.kind == ActivityKind.EMAIL:
+        # An email written in sopcrm: where it is in the outbox (queued, sent, failed).
+        queued = OutboundEmail.objects.filter(activity=activity).order_by("-created_at").first()
+        if queued is not None:
+            rows.append(Row(_("Outbox status"), queued.get_status_display()))
     events = selectors.record_timeline(request.user, RecordType.ACTIVITY, activity.pk)
     playbook = playbook_for_version(active_version().pk)
     is_open = activity.status == ActivityStatus.OPEN

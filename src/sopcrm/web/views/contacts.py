@@ -72,13 +72,20 @@ def contact_detail(request: WebRequest, pk: int) -> HttpResponse:
         Row(_("Phone"), contact.phone, f"tel:{contact.phone}" if contact.phone else ""),
         Row(_("Country"), display.country_name(contact.country)),
     ]
-    deals = selectors.deal_list(request.user).filter(contact=contact).order_by("-created_at")
+    deals = list(selectors.deal_list(request.user).filter(contact=contact).order_by("-created_at"))
     return record_page(
         request,
         contact,
         template="web/records/contact.html",
         rows=rows,
-        deals=related_deals(list(deals)),
+        # Each deal with the link to write its customer an email (views/compose.py).
+        deals=list(
+            zip(
+                related_deals(deals),
+                [reverse("deal_compose", args=[deal.pk]) for deal in deals],
+                strict=True,
+            )
+        ),
     )
 
 

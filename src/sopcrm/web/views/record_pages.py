@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from sopcrm.core.errors import DomainError
 from sopcrm.core.models import User
 from sopcrm.crm.records import selectors
-from sopcrm.crm.records.models import Activity, ActivityStatus
+from sopcrm.crm.records.models import Activity, ActivityStatus, Deal, Lead
 from sopcrm.crm.records.transition_options import task_completion_fields
 from sopcrm.playbook.schema import FieldDef, Playbook
 from sopcrm.process.fields import editable_field_keys, field_defs
@@ -79,6 +79,12 @@ def record_page(
         "edit_url": reverse(f"{record_type}_edit", args=[record.pk]),
         "log_url": reverse(f"{record_type}_log", args=[record.pk]),
         "task_url": reverse(f"{record_type}_task", args=[record.pk]),
+        # Emails from templates are written on a lead or a deal (views/compose.py).
+        "compose_url": (
+            reverse(f"{record_type}_compose", args=[record.pk])
+            if isinstance(record, Lead | Deal)
+            else ""
+        ),
         **extra,
     }
     return render(request, template, context)
