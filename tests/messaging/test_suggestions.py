@@ -5,9 +5,13 @@ import pytest
 
 from sopcrm.core.errors import NotFound
 from sopcrm.crm.messaging.selectors import stage_fit, template_suggestions
+from sopcrm.crm.messaging.services.compose import email_compose
 from sopcrm.crm.messaging.services.templates import template_variant_create
+from sopcrm.crm.records.models import Activity
 from sopcrm.crm.records.services.contacts import contact_update
 from sopcrm.crm.records.services.transitions import record_transition
+
+from .conftest import FREE
 
 CONTACT = {
     "first_contact_channel": "email",
@@ -112,3 +116,12 @@ def test_lead_suggestions(people, library):
 )
 def test_stage_fit(stages, stage, substate, fit):
     assert stage_fit(stages, stage, substate) == fit
+
+
+def test_sending_the_chase_email_completes_the_chase_step(people, library, signature, quoted):
+    email_compose(quoted, template=library["chase_1"], free_sections=FREE, actor=people.alice)
+    chase_1 = Activity.objects.get(deal=quoted, template_key="chase_1")
+    quoted.refresh_from_db()
+    assert (chase_1.status, chase_1.channel, chase_1.feedback_type) == ("done", "email", "no_reply")
+    assert quoted.substate == "pending_2nd"
+    assert Activity.objects.filter(deal=quoted, template_key="chase_2", status="open").exists()

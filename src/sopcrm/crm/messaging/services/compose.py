@@ -22,8 +22,17 @@ from sopcrm.core.models import User
 from sopcrm.crm.mail.models import OutboundEmail
 from sopcrm.crm.mail.services.outbox import email_queue
 from sopcrm.crm.records import selectors as records
-from sopcrm.crm.records.models import Activity, ActivityKind, Channel, Deal, Direction, Lead
-from sopcrm.crm.records.services.activities import activity_create
+from sopcrm.crm.records.models import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    Channel,
+    Deal,
+    Direction,
+    FeedbackType,
+    Lead,
+)
+from sopcrm.crm.records.services.activities import activity_complete, activity_create
 from sopcrm.playbook.schema import EmailTemplateDef
 
 from .. import selectors
@@ -210,6 +219,7 @@ def email_compose(
             )
             if queued.activity_id != activity.pk:
                 raise _AlreadyQueued(queued)  # queued concurrently: undo this one
+            _complete_chase_step(record, template, draft, actor)
     except _AlreadyQueued as exc:
         return _replayed(exc.queued, record)
     except IntegrityError:
@@ -219,6 +229,30 @@ def email_compose(
             raise
         return _replayed(queued, record)
     return activity
+
+
+def _complete_chase_step(
+    record: Lead | Deal, template: EmailTemplate, draft: EmailDraft, actor: User
+) -> None:
+    """Sending a chase email is the chase step (S-21): it completes the open task of the same
+    key (chase_1 for the 1st chase template), which moves the follow-up status and schedules the
+    next chase. The task is still open only while the customer has not replied (a reply cancels
+    the chase), so its customer feedback is "no reply"."""
+    link = {"deal": record} if isinstance(record, Deal) else {"lead": record}
+    task = Activity.objects.filter(
+        **link, status=ActivityStatus.OPEN, template_key=template.purpose
+    ).first()
+    if task is None or not template.purpose.startswith("chase_"):
+        return
+    activity_complete(
+        task,
+        actor=actor,
+        data={
+            "channel": Channel.EMAIL,
+            "feedback_type": FeedbackType.NO_REPLY,
+            "summary": _("Sent the email “%(subject)s”.") % {"subject": draft.subject[:150]},
+        },
+    )
 
 
 def _log_email(
