@@ -37,6 +37,7 @@ Evaluation (values in their stored forms, see sopcrm.core.fieldtypes):
 import difflib
 import operator
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -332,15 +333,17 @@ class _Checker:
 
 
 @dataclass(slots=True, eq=False)
-class _Node:
+class _Node(ABC):
+    """A node of a parsed condition: every kind of node evaluates and type-checks itself."""
+
     pos: int
     depth: int = field(default=1, init=False)  # set by the parser, which bounds it
 
-    def evaluate(self, values: Mapping[str, Any], today: date) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def evaluate(self, values: Mapping[str, Any], today: date) -> Any: ...
 
-    def kind(self, checker: _Checker) -> _Kind:
-        raise NotImplementedError
+    @abstractmethod
+    def kind(self, checker: _Checker) -> _Kind: ...
 
 
 def _compatible(a: _Kind, b: _Kind, a_node: _Node | None, b_node: _Node | None) -> bool:
