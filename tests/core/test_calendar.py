@@ -99,7 +99,3 @@ def test_result_keeps_the_callers_time_zone(cn):
 def test_naive_start_is_refused(cn):
     with pytest.raises(ValueError):
         cn.add(datetime(2025, 11, 4, 10), DAY, Clock.WORKING_DAYS)
-
-
-def test_hours_per_working_day(cn):
-    assert cn.hours_per_working_day == timedelta(hours=8)

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -151,13 +150,3 @@ class BusinessCalendar:
                     cursor = window_end
             cursor = self._midnight(day + timedelta(days=1))
         raise ValueError("deadline more than ten years of working hours away")
-
-    @cached_property
-    def hours_per_working_day(self) -> timedelta:
-        return sum(
-            (
-                datetime.combine(date.min, c) - datetime.combine(date.min, o)
-                for o, c in self.spec.working_hours
-            ),
-            timedelta(0),
-        )

@@ -24,6 +24,7 @@ from .services.playbook_context import (
     object_of,
     pipeline_of,
     playbook_of,
+    record_link,
     record_type_of,
     record_view,
 )
@@ -156,7 +157,7 @@ def exception_stages(user: User, record: Lead | Deal) -> list[tuple[str, str]]:
 
 
 def pending_approval(record: Lead | Deal) -> ApprovalRequest | None:
-    link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
+    link = record_link(record)
     return (
         ApprovalRequest.objects.filter(**link, status=ApprovalStatus.PENDING)
         .select_related("requested_by", "deal", "lead")

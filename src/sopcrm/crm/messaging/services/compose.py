@@ -33,6 +33,7 @@ from sopcrm.crm.records.models import (
     Lead,
 )
 from sopcrm.crm.records.services.activities import activity_complete, activity_create
+from sopcrm.crm.records.services.playbook_context import record_link
 from sopcrm.playbook.schema import EmailTemplateDef
 
 from .. import selectors
@@ -238,7 +239,7 @@ def _complete_chase_step(
     key (chase_1 for the 1st chase template), which moves the follow-up status and schedules the
     next chase. The task is still open only while the customer has not replied (a reply cancels
     the chase), so its customer feedback is "no reply"."""
-    link = {"deal": record} if isinstance(record, Deal) else {"lead": record}
+    link = record_link(record)
     task = Activity.objects.filter(
         **link, status=ActivityStatus.OPEN, template_key=template.purpose
     ).first()

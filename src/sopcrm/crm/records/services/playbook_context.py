@@ -20,6 +20,11 @@ def record_type_of(record: StagedRecord) -> RecordType:
     return RecordType.LEAD if isinstance(record, Lead) else RecordType.DEAL
 
 
+def record_link(record: StagedRecord) -> dict[str, StagedRecord]:
+    """The keyword that links an activity or approval to this record: {"lead": …} or {"deal": …}."""
+    return {"lead": record} if isinstance(record, Lead) else {"deal": record}
+
+
 def playbook_of(record: StagedRecord) -> Playbook:
     return playbook_for_version(record.playbook_version_id)
 
@@ -65,7 +70,7 @@ def actor_of(user: User) -> Actor:
 
 
 def anchors_of(record: StagedRecord) -> Anchors:
-    link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
+    link = record_link(record)
     completed: dict[str, datetime] = {
         key: at
         for key, at in Activity.objects.filter(

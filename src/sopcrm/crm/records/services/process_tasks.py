@@ -14,8 +14,15 @@ from sopcrm.core.models import EventKind, Role, User
 from sopcrm.playbook.schema import Assignee, StageKind, TaskTemplate, parse_duration
 from sopcrm.process.engine import due_at
 
-from ..models import Activity, ActivityKind, ActivityStatus, Direction, Lead
-from .playbook_context import StagedRecord, anchors_of, calendar_of, object_of, record_type_of
+from ..models import Activity, ActivityKind, ActivityStatus, Direction
+from .playbook_context import (
+    StagedRecord,
+    anchors_of,
+    calendar_of,
+    object_of,
+    record_link,
+    record_type_of,
+)
 
 
 def _assignee(template: TaskTemplate, record: StagedRecord) -> User | None:
@@ -41,7 +48,7 @@ def tasks_create(
     anchors = anchors_of(record)
     calendar = calendar_of(record)
     at = now()
-    link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
+    link = record_link(record)
     created = []
     for template in templates:
         assignee = _assignee(template, record)
@@ -101,7 +108,7 @@ def _log(
 
 def tasks_cancel_outside(record: StagedRecord, stage: str, *, actor: User | None) -> int:
     """Cancel the record's open tasks that belong to stages other than `stage`."""
-    link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
+    link = record_link(record)
     cancelled = 0
     for task in Activity.objects.select_for_update().filter(**link, status=ActivityStatus.OPEN):
         if task.active_in and stage not in task.active_in:
@@ -190,7 +197,7 @@ def tasks_stop_on_reply(record: StagedRecord, *, actor: User | None) -> int:
     keys = [t.key for t in obj.tasks if t.stop_on_reply]
     if not keys:
         return 0
-    link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
+    link = record_link(record)
     tasks = Activity.objects.select_for_update().filter(
         **link, status=ActivityStatus.OPEN, template_key__in=keys
     )

@@ -28,7 +28,7 @@ def place_in_pipeline(record: Any, object_type: ObjectType, pipeline_key: Any) -
     obj = playbook_for_version(record.playbook_version_id).object(object_type)
     if pipeline_key in (None, ""):
         pipeline = engine.pipeline_for(
-            obj.pipelines, field_values(record, object_type), today_of_new(record)
+            obj.pipelines, field_values(record, object_type), today_of(record)
         )
     else:
         pipeline = obj.pipeline(pipeline_key) if isinstance(pipeline_key, str) else None
@@ -48,10 +48,6 @@ def place_in_pipeline(record: Any, object_type: ObjectType, pipeline_key: Any) -
     record.stage = first.key
     record.substate = first.substates[0].key if first.substates else ""
     record.stage_entered_at = record.created_at
-
-
-def today_of_new(record: Any) -> Any:
-    return today_of(record)
 
 
 def start_process(record_type: RecordType, record: Any, actor: User | None) -> None:

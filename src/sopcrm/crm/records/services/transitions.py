@@ -41,6 +41,7 @@ from .playbook_context import (
     field_values,
     pipeline_of,
     playbook_of,
+    record_link,
     record_type_of,
     record_view,
     today_of,
@@ -269,7 +270,7 @@ def _change_substate(
 def _complete_listed(record: StagedRecord, transition: Transition, actor: User) -> None:
     if not transition.completes_tasks:
         return
-    link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
+    link = record_link(record)
     tasks = Activity.objects.select_for_update().filter(
         **link, status=ActivityStatus.OPEN, template_key__in=transition.completes_tasks
     )
@@ -300,7 +301,7 @@ def _complete_listed(record: StagedRecord, transition: Transition, actor: User) 
 def _request_approval(
     record: StagedRecord, transition: Transition, data: Mapping[str, Any], actor: User
 ) -> ApprovalRequest:
-    link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
+    link = record_link(record)
     if ApprovalRequest.objects.filter(**link, status=ApprovalStatus.PENDING).exists():
         raise Conflict(
             _("An approval is already pending for this record."), code="approval_pending"
@@ -325,7 +326,7 @@ def _request_approval(
 
 
 def _withdraw_pending(record: StagedRecord, actor: User) -> None:
-    link = {"lead": record} if isinstance(record, Lead) else {"deal": record}
+    link = record_link(record)
     for request in ApprovalRequest.objects.filter(**link, status=ApprovalStatus.PENDING):
         request.status = ApprovalStatus.WITHDRAWN
         request.decided_at = now()
