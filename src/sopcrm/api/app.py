@@ -17,9 +17,11 @@ from . import (
     leads,
     mail,
     me,
+    notifications,
     playbook,
     signatures,
     templates,
+    webhooks,
 )
 from .auth import AUTH
 
@@ -42,7 +44,10 @@ api.add_router("/approvals", approvals.router)
 api.add_router("/playbook", playbook.router)
 api.add_router("/fields", fields.router)
 api.add_router("/mail", mail.router)
+api.add_router("/webhooks", webhooks.router)
+api.add_router("/notifications", notifications.router)
 api.add_router("", templates.router)
 api.add_router("", emails.router)
 api.add_router("", signatures.router)
 api.add_router("", me.router)
+api.add_router("", notifications.preferences_router)

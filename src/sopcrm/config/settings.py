@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "sopcrm.crm.records",
     "sopcrm.crm.messaging",
     "sopcrm.crm.mail",
+    "sopcrm.crm.webhooks",
+    "sopcrm.crm.notifications",
     "sopcrm.web",
     "sopcrm.cli",
 ]
@@ -103,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "sopcrm.web.context_processors.notifications",
             ],
         },
     },
@@ -207,6 +210,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # The playbook a fresh database starts with (a file path or the name of a bundled playbook).
 SOPCRM_DEFAULT_PLAYBOOK = os.environ.get("SOPCRM_PLAYBOOK", "export_trade")
+# The address users reach the site at, for the links in emails the worker sends (it has no
+# request to take the host from): notifications and digests link to records with it.
+SOPCRM_BASE_URL = os.environ.get("SOPCRM_BASE_URL", "http://localhost:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

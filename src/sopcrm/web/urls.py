@@ -15,6 +15,7 @@ from .views import (
     home,
     leads,
     mail_review,
+    notifications,
     playbook,
     template_changes,
     transitions,
@@ -88,6 +89,12 @@ urlpatterns = [
         "templates/<int:pk>/archive/",
         template_changes.template_archive_view,
         name="template_archive",
+    ),
+    path("notifications/", notifications.notification_inbox, name="notifications"),
+    path(
+        "notifications/read/",
+        notifications.notifications_read_view,
+        name="notifications_read",
     ),
     path("settings/", user_settings.settings_view, name="settings"),
     path(

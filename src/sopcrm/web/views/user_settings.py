@@ -1,4 +1,5 @@
-"""The user's settings: their email signatures (S-39), reached from their name in the top bar.
+"""The user's settings, reached from their name in the top bar: their email signatures (S-39)
+and how they hear of notifications by email.
 
 A signature ends the emails written from templates (the `rep_signature` merge field): the one
 that lists the email's language, else the default. Each user sees and changes only their own.
@@ -23,7 +24,10 @@ from sopcrm.crm.messaging.services.signatures import (
     signature_delete,
     signature_update,
 )
+from sopcrm.crm.notifications.selectors import notification_preferences
+from sopcrm.crm.notifications.services import notification_preferences_set
 
+from ..forms.notifications import NotificationPreferenceForm
 from ..forms.signatures import SignatureForm
 from ..http import WebRequest
 from ..library_display import active_playbook, language_choices, option_choices
@@ -67,7 +71,23 @@ def _signature_or_404(user: User, pk: int) -> Signature:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def settings_view(request: WebRequest) -> HttpResponse:
+    """The settings page; a POST saves the notification preference (signatures have their own
+    pages)."""
+    preference = notification_preferences(request.user)
+    notification_form = NotificationPreferenceForm(
+        request.POST if request.method == "POST" else None,
+        initial={"email": preference.email, "digest_hour": preference.digest_hour},
+    )
+    if request.method == "POST" and notification_form.is_valid():
+        try:
+            notification_preferences_set(request.user, notification_form.service_data())
+        except DomainError as exc:
+            notification_form.add_service_error(exc)
+        else:
+            messages.success(request, _("Notification settings saved."))
+            return redirect_to(reverse("settings"))
     choices = _choices(None)
     items = [
         SignatureItem(
@@ -78,7 +98,11 @@ def settings_view(request: WebRequest) -> HttpResponse:
         )
         for s in messaging.signature_list(request.user)
     ]
-    return render(request, "web/settings/settings.html", {"title": _("Settings"), "items": items})
+    return render(
+        request,
+        "web/settings/settings.html",
+        {"title": _("Settings"), "items": items, "notification_form": notification_form},
+    )
 
 
 @login_required
