@@ -227,7 +227,7 @@ def test_entering_quoted_creates_the_s20_tasks(clients, quoted):
 def test_first_chase_is_due_at_the_end_of_quote_date_plus_3_days(clients, quoted):
     chase = tasks_of(clients.alice, "deal", quoted["id"])["chase_1"]
     assert chase["due_at"] == utc(at(2025, 11, 7, 0)) == "2025-11-06T16:00:00Z"
-    assert chase["completion_requires"] == ["channel", "feedback_type"]
+    assert chase["completion_requires"] == ["channel", "feedback_type", "new_information"]
 
 
 def test_first_chase_follows_the_quote_date_not_the_day_it_was_sent(clients, frozen):
@@ -244,17 +244,22 @@ def complete(client, task, body, expect=200):
     return response.json()
 
 
-def test_completing_a_chase_needs_channel_and_feedback_type(clients, quoted):
+def test_completing_a_chase_needs_channel_feedback_type_and_new_information(clients, quoted):
     chase = tasks_of(clients.alice, "deal", quoted["id"])["chase_1"]
     with unchanged(Deal.objects.get(pk=quoted["id"])):
         body = complete(clients.alice, chase, {"summary": "Called"}, expect=422)
-    assert problems(body) == [("channel", "required"), ("feedback_type", "required")]
+    assert problems(body) == [
+        ("channel", "required"),
+        ("feedback_type", "required"),
+        ("new_information", "required"),
+    ]
     with unchanged(Deal.objects.get(pk=quoted["id"])):
         body = complete(clients.alice, chase, {}, expect=422)
     assert problems(body) == [
         ("summary", "required"),
         ("channel", "required"),
         ("feedback_type", "required"),
+        ("new_information", "required"),
     ]
 
 
@@ -269,7 +274,7 @@ def test_chase_cadence_quote_date_plus_3_then_completion_plus_5_then_plus_7(
     assert (deal["substate"], deal["substate_label"]) == ("pending_2nd", "Pending 2nd follow-up")
     chase_2 = tasks_of(clients.alice, "deal", deal_id)["chase_2"]
     assert chase_2["due_at"] == utc(at(2025, 11, 11, 15))
-    assert chase_2["completion_requires"] == ["channel", "feedback_type"]
+    assert chase_2["completion_requires"] == ["channel", "feedback_type", "new_information"]
 
     frozen(at(2025, 11, 12, 9))
     complete(clients.alice, chase_2, {**OUTCOME, "feedback_type": "price_objection"})

@@ -135,7 +135,7 @@ def test_task_templates_carry_their_timing(clients):
         "due": {"after": "3 days", "from": "field.quote_date", "clock": "calendar"},
         "active_in": ["quoted", "following_up"],
         "keep_after_stage": False,
-        "completion_requires": ["channel", "feedback_type"],
+        "completion_requires": ["channel", "feedback_type", "new_information"],
         "on_complete_substate": "pending_2nd",
     }
     assert tasks["chase_2"]["due"] == {

@@ -76,7 +76,7 @@ def test_playbook_page_describes_the_tasks_and_their_due_times(client_for, peopl
         "5 days after “1st follow-up (light check)” is completed (calendar time)"
     )
     assert tasks["chase_1"].open_in == "Quoted, Following up"
-    assert tasks["chase_1"].completion == "channel, customer feedback"
+    assert tasks["chase_1"].completion == "channel, customer feedback, new information"
     assert tasks["order_confirmation"].open_in == "until done, also after the stage"
     leads = next(o for o in response.context["objects"] if o.key == "lead")
     first = {t.key: t for t in leads.tasks}["first_contact"]

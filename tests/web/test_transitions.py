@@ -302,7 +302,12 @@ def test_completing_the_first_chase_moves_the_step_on_the_page(client_for, peopl
     with time_machine.travel("2025-11-06 15:00 +0800", tick=False):
         client.post(
             reverse("activity_complete", args=[chase.pk]),
-            {"summary": "Sent CE report", "channel": "email", "feedback_type": "no_reply"},
+            {
+                "summary": "Sent CE report",
+                "channel": "email",
+                "feedback_type": "no_reply",
+                "new_information": "new_material",
+            },
         )
         response = client.get(reverse("deal_detail", args=[deal.pk]))
     steps = {step.label: step.state for step in response.context["substeps"]}
@@ -325,7 +330,7 @@ def test_chase_complete_form_requires_channel_and_feedback(client_for, people):
     assert f'for="id_done{chase.pk}_channel" class="required"' in page.content.decode()
     response = client.post(reverse("activity_complete", args=[chase.pk]), {"summary": "Called"})
     assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"channel", "feedback_type"}
+    assert set(response.context["form"].errors) == {"channel", "feedback_type", "new_information"}
     chase.refresh_from_db()
     assert chase.status == ActivityStatus.OPEN
 

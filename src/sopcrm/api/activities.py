@@ -50,6 +50,10 @@ class ActivityUpdate(StrictInput):
         description="no_reply, interested, comparing_suppliers, price_objection, "
         "timing_objection, waiting_for_boss, needs_sample, not_interested or other.",
     )
+    new_information: str | None = Field(
+        None,
+        description="What new a follow-up brought: new_material, new_proposal or new_reason.",
+    )
     due_at: IsoDatetime | None = Field(None, description="Tasks only.")
     owner: int | None = None
 
@@ -70,6 +74,7 @@ class ActivityComplete(StrictInput):
     channel: str | None = None
     summary: str | None = Field(None, description="Required, unless the task already has one.")
     feedback_type: str | None = None
+    new_information: str | None = None
     occurred_at: IsoDatetime | None = None
 
 
@@ -82,6 +87,7 @@ class ActivityOut(BaseModel):
     direction: str
     summary: str
     feedback_type: str
+    new_information: str
     due_at: UtcDatetime | None
     occurred_at: UtcDatetime | None
     completed_at: UtcDatetime | None
@@ -113,6 +119,7 @@ def render_activity(activity: Activity, ctx: RenderContext) -> dict[str, Any]:
         "direction": activity.direction,
         "summary": activity.summary,
         "feedback_type": activity.feedback_type,
+        "new_information": activity.new_information,
         "due_at": activity.due_at,
         "occurred_at": activity.occurred_at,
         "completed_at": activity.completed_at,

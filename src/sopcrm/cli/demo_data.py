@@ -23,6 +23,7 @@ from sopcrm.crm.records.models import (
     Direction,
     FeedbackType,
     LeadSource,
+    NewInformation,
 )
 from sopcrm.crm.records.services.accounts import account_create
 from sopcrm.crm.records.services.activities import activity_complete, activity_create
@@ -354,6 +355,7 @@ def load_demo_data(seed: int = 7) -> bool:
                     "summary": "Customer received the quote; asked for the CE certificate.",
                     "channel": Channel.WHATSAPP,
                     "feedback_type": FeedbackType.COMPARING_SUPPLIERS,
+                    "new_information": NewInformation.NEW_MATERIAL,
                 },
             )
         activity_create(

@@ -11,6 +11,8 @@ OUR_COMMANDS = {
     "playbook": "check, apply, show or draw playbooks (playbook check FILE ...)",
     "token": "create, list or revoke personal API tokens",
     "mail": "fetch inbound mail over IMAP, deliver the outbox, send a test message",
+    "timers": "list pending timers (SLA points, due tasks, idle limits), or fire the due ones",
+    "webhook": "add, list, deactivate or rotate outbound webhooks; see their deliveries",
 }
 
 

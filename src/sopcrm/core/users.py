@@ -51,3 +51,29 @@ def user_create(
         user.set_unusable_password()
     user.save()
     return user
+
+
+# The identity automation acts under (rules, timers): an administrator who cannot log in.
+SYSTEM_USERNAME = "sopcrm-automation"
+
+
+def system_user() -> User:
+    """The automation user, created on first use. Its changes are on the timeline under its
+    name, it sees every record, and it never triggers rules itself (no loops)."""
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is None:
+        user = User(
+            username=SYSTEM_USERNAME,
+            role=Role.ADMIN,
+            display_name="Automation",
+            is_active=False,
+            is_staff=False,
+            is_superuser=False,
+        )
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def is_system_user(user: User | None) -> bool:
+    return user is not None and user.username == SYSTEM_USERNAME

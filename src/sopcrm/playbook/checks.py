@@ -13,6 +13,7 @@ import holidays
 
 from sopcrm.core.fieldtypes import FieldType, FieldValueError, clean_value
 
+from .automation_checks import AutomationChecker
 from .core_fields import CORE_FIELDS, REQUIRABLE_CORE_FIELDS
 from .hints import did_you_mean, duplicates
 from .loader import PathKey, Problem, SourceMap
@@ -27,7 +28,9 @@ from .template_checks import email_template_problems
 
 
 class _ObjectChecker:
-    def __init__(self, object_type: ObjectType, obj: ObjectDef, source: SourceMap) -> None:
+    def __init__(
+        self, object_type: ObjectType, obj: ObjectDef, source: SourceMap, playbook: Playbook
+    ) -> None:
         self.object_type = object_type
         self.obj = obj
         self.source = source
@@ -35,6 +38,7 @@ class _ObjectChecker:
         self.custom_types = {f.key: f.type for f in obj.fields}
         self.types: dict[str, FieldType] = {**CORE_FIELDS[object_type], **self.custom_types}
         self.task_keys = [t.key for t in obj.tasks]
+        self.playbook = playbook
 
     def problem(self, path: PathKey, message: str, hint: str = "") -> Problem:
         return self.source.problem((*self.base, *path), message, hint)
@@ -59,6 +63,7 @@ class _ObjectChecker:
             )
         for index, pipeline in enumerate(self.obj.pipelines):
             yield from self.pipeline(pipeline, ("pipelines", index))
+        yield from AutomationChecker(self, self.playbook).run()
 
     def fields(self) -> Iterator[Problem]:
         for index, key in duplicates([f.key for f in self.obj.fields]):
@@ -330,5 +335,7 @@ def _calendar_problems(playbook: Playbook, source: SourceMap) -> Iterator[Proble
 def semantic_problems(playbook: Playbook, source: SourceMap) -> Iterator[Problem]:
     yield from _calendar_problems(playbook, source)
     for object_type, obj in playbook.objects.items():
-        yield from _ObjectChecker(object_type, obj, source).run()
+        yield from _ObjectChecker(object_type, obj, source, playbook).run()
+    for index, key in duplicates([entry.key for entry in playbook.lists]):
+        yield source.problem(("lists", index, "key"), f"list '{key}' twice")
     yield from email_template_problems(playbook, source)

@@ -151,13 +151,13 @@ class DueDef(Strict):
     Anchors: `created` (the record was created), `received` (a lead's received time),
     `stage_entered`, `field.<key>` (a date or datetime field; a date counts from the end of that
     day), `task.<template key>.completed` (the completion of an earlier task, which is also when
-    this task is created).
+    this task is created), `task_created` (when the task itself is created, e.g. by a rule).
     """
 
     after: Duration
     from_: str = Field(
         alias="from",
-        pattern=r"^(created|received|stage_entered|field\.[a-z][a-z0-9_]*|task\.[a-z][a-z0-9_]*\.completed)$",
+        pattern=r"^(created|received|stage_entered|task_created|field\.[a-z][a-z0-9_]*|task\.[a-z][a-z0-9_]*\.completed)$",
     )
     clock: ClockName = ClockName.CALENDAR
 
@@ -173,6 +173,7 @@ class DueDef(Strict):
 class CompletionField(StrEnum):
     CHANNEL = "channel"
     FEEDBACK_TYPE = "feedback_type"
+    NEW_INFORMATION = "new_information"  # what new the follow-up brought (S-21)
 
 
 class OnComplete(Strict):
@@ -198,6 +199,9 @@ class TaskTemplate(Strict):
     completion_requires: tuple[CompletionField, ...] = ()
     on_complete: OnComplete = Field(default_factory=OnComplete)
     stop_on_reply: bool = False
+    # A rhythm: on completion the same task comes back, due this long after the completion
+    # (the dormant and re-touch rhythms of S-21 and S-40).
+    repeat_every: Duration | None = None
 
 
 # -- conditions, transitions --------------------------------------------------------------------
@@ -286,11 +290,190 @@ class Pipeline(Strict):
         return next((t for t in self.transitions if t.key == key), None)
 
 
+# -- automation: SLAs, cadences, rules (S-17, S-21..S-23, S-40) ---------------------------------
+
+
+class SlaTarget(Strict):
+    """A faster target for records the condition holds for (high priority: 12 hours)."""
+
+    when: ConditionText
+    within: Duration
+
+
+class SlaEscalation(Strict):
+    """A further point, this long after the breach (e.g. reassign the lead)."""
+
+    key: Key
+    after: Duration
+
+
+class SlaStart(StrEnum):
+    RECEIVED = "received"  # a lead's received time (may lie in the past for an import)
+    CREATED = "created"
+
+
+class SlaDef(Strict):
+    """A response-time promise (S-17): the clock starts at `starts` and stops at the record's
+    first completed outbound contact (a logged call, email, message or meeting, or a task done
+    with a channel). `within` on `clock`, or the first `targets` entry whose condition holds.
+    Rules react to its points: `sla_at_risk` (`at_risk_before` the target), `sla_breached`
+    and `sla_escalated` (each escalation's `after`, counted from the breach)."""
+
+    key: Key
+    label: Label
+    starts: SlaStart = SlaStart.RECEIVED
+    within: Duration
+    clock: ClockName = ClockName.WORKING_DAYS
+    targets: tuple[SlaTarget, ...] = ()
+    at_risk_before: Duration | None = None
+    escalations: tuple[SlaEscalation, ...] = ()
+
+
+class Cadence(Strict):
+    """A named rhythm of task templates. Starting it creates its first steps (the templates not
+    anchored on another task's completion; later steps follow their anchors); stopping it
+    cancels its open tasks, so no later step is created."""
+
+    key: Key
+    label: Label
+    tasks: tuple[Key, ...] = Field(min_length=1)
+
+
+class TriggerKind(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    FIELD_CHANGED = "field_changed"
+    STAGE_ENTERED = "stage_entered"
+    STAGE_LEFT = "stage_left"
+    ACTIVITY_COMPLETED = "activity_completed"
+    TASK_OVERDUE = "task_overdue"
+    SLA_AT_RISK = "sla_at_risk"
+    SLA_BREACHED = "sla_breached"
+    SLA_ESCALATED = "sla_escalated"
+    IDLE_IN_STAGE = "idle_in_stage"
+    DATE_REACHED = "date_reached"
+
+
+# Triggers that follow a change someone made (read from the event log); the others are
+# deadlines (durable timers).
+EVENT_TRIGGERS = frozenset(
+    {
+        TriggerKind.CREATED,
+        TriggerKind.UPDATED,
+        TriggerKind.FIELD_CHANGED,
+        TriggerKind.STAGE_ENTERED,
+        TriggerKind.STAGE_LEFT,
+        TriggerKind.ACTIVITY_COMPLETED,
+    }
+)
+SLA_TRIGGERS = frozenset(
+    {TriggerKind.SLA_AT_RISK, TriggerKind.SLA_BREACHED, TriggerKind.SLA_ESCALATED}
+)
+
+
+class ActivityDirection(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Trigger(Strict):
+    """When a rule fires. Each narrowing key applies to the triggers named beside it and is
+    empty for "any"."""
+
+    # Not `on`: YAML 1.1 reads a bare `on` as the boolean true.
+    event: TriggerKind
+    fields: tuple[Key, ...] = ()  # field_changed
+    stages: tuple[Key, ...] = ()  # stage_entered, stage_left, idle_in_stage
+    tasks: tuple[Key, ...] = ()  # activity_completed, task_overdue: task template keys
+    kinds: tuple[Key, ...] = ()  # activity_completed: call, email, meeting, message, note, task
+    direction: ActivityDirection | None = None  # activity_completed
+    feedback: tuple[Key, ...] = ()  # activity_completed: the customer feedback types
+    sla: Key | None = None  # sla_*
+    escalation: Key | None = None  # sla_escalated
+    field: Key | None = None  # date_reached: a date or datetime field
+    before: Duration | None = None  # date_reached: this long before the date
+    after: Duration | None = None  # date_reached: after the date; idle_in_stage: the limit
+    clock: ClockName = ClockName.WORKING_DAYS  # idle_in_stage
+
+
+class Recipient(StrEnum):
+    OWNER = "owner"
+    MANAGER = "manager"  # the managers of the owner's team
+    ADMIN = "admin"
+    ASSIGNEE = "assignee"  # task_overdue: who the task is assigned to
+
+
+class NotifyDef(Strict):
+    """An in-app notification (and email, per each person's preference). `{record}`,
+    `{stage}`, `{owner}` and `{due}` in the texts are replaced."""
+
+    to: tuple[Recipient, ...] = Field(min_length=1)
+    title: Label
+    body: Label | None = None
+
+
+class AssignTarget(StrEnum):
+    MANAGER = "manager"  # the first manager of the owner's team
+    LEAST_LOADED_IN_TEAM = "least_loaded_in_team"  # the active rep with fewest open records
+
+
+class AssignDef(Strict):
+    to: AssignTarget | None = None
+    user: str | None = Field(default=None, min_length=1, max_length=150)  # a username
+
+
+class SendEmailDef(Strict):
+    """An email from a library template to the record's contact, sent as the owner through the
+    outbox. Free sections get their first preset."""
+
+    template: Key
+
+
+class Action(Strict):
+    """One thing a rule does; exactly one key per action."""
+
+    create_task: Key | None = None
+    assign: AssignDef | None = None
+    notify: NotifyDef | None = None
+    set: dict[str, Any] | None = None
+    add_to_list: Key | None = None
+    remove_from_list: Key | None = None
+    start_cadence: Key | None = None
+    stop_cadence: Key | None = None
+    send_email: SendEmailDef | None = None
+    webhook: Key | None = None
+
+    @property
+    def name(self) -> str:
+        return next(k for k in type(self).model_fields if getattr(self, k) is not None)
+
+
+class RuleDef(Strict):
+    """When `trigger` happens and `when` holds for the record, do `actions`, in order, in one
+    transaction; each firing is logged on the record's timeline."""
+
+    key: Key
+    label: Label
+    trigger: Trigger
+    when: ConditionText | None = None
+    actions: tuple[Action, ...] = Field(min_length=1)
+
+
+class ListDef(Strict):
+    """A named list records are added to (e.g. the mailing list for lost deals, S-40)."""
+
+    key: Key
+    label: Label
+
+
 class ObjectDef(Strict):
     fields: tuple[FieldDef, ...] = ()
     pipelines: tuple[Pipeline, ...] = ()
     tasks: tuple[TaskTemplate, ...] = ()
     on_create: OnEnter = Field(default_factory=OnEnter)
+    slas: tuple[SlaDef, ...] = ()
+    cadences: tuple[Cadence, ...] = ()
+    rules: tuple[RuleDef, ...] = ()
 
     def field(self, key: str) -> FieldDef | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -300,6 +483,15 @@ class ObjectDef(Strict):
 
     def task(self, key: str) -> TaskTemplate | None:
         return next((t for t in self.tasks if t.key == key), None)
+
+    def sla(self, key: str) -> SlaDef | None:
+        return next((s for s in self.slas if s.key == key), None)
+
+    def cadence(self, key: str) -> Cadence | None:
+        return next((c for c in self.cadences if c.key == key), None)
+
+    def rules_on(self, *kinds: TriggerKind) -> list[RuleDef]:
+        return [r for r in self.rules if r.trigger.event in kinds]
 
     @property
     def default_pipeline(self) -> Pipeline | None:
@@ -428,6 +620,7 @@ class Playbook(Strict):
     calendar: CalendarDef = Field(default_factory=CalendarDef)
     objects: dict[ObjectType, ObjectDef] = Field(default_factory=dict)
     email_templates: tuple[EmailTemplateDef, ...] = ()
+    lists: tuple[ListDef, ...] = ()
 
     def object(self, object_type: ObjectType | str) -> ObjectDef:
         return self.objects.get(ObjectType(object_type)) or ObjectDef()
@@ -454,6 +647,17 @@ def _collect_keys() -> frozenset[str]:
         SectionPreset,
         TemplateSection,
         EmailTemplateDef,
+        SlaTarget,
+        SlaEscalation,
+        SlaDef,
+        Cadence,
+        Trigger,
+        NotifyDef,
+        AssignDef,
+        SendEmailDef,
+        Action,
+        RuleDef,
+        ListDef,
     )
     for model in models:
         for name, info in model.model_fields.items():

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sopcrm.core.calendar import BusinessCalendar, CalendarSpec, Clock
+from sopcrm.core.clock import now
 from sopcrm.core.fieldtypes import is_empty
 from sopcrm.playbook.conditions import Condition, parse_condition
 from sopcrm.playbook.schema import (
@@ -166,6 +167,8 @@ def _anchor_time(anchor: str, anchors: Anchors, zone: ZoneInfo) -> datetime | No
         return anchors.received_at or anchors.created_at
     if anchor == "stage_entered":
         return anchors.stage_entered_at
+    if anchor == "task_created":
+        return now()
     kind, _dot, rest = anchor.partition(".")
     if kind == "task":
         return anchors.completed.get(rest.removesuffix(".completed"))

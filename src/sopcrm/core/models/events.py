@@ -24,6 +24,17 @@ class EventKind(models.TextChoices):
     ACTIVITY_COMPLETED = "activity_completed", _("Activity completed")
     ACTIVITY_CANCELLED = "activity_cancelled", _("Activity cancelled")
     EMAIL_FAILED = "email_failed", _("Email could not be sent")
+    RULE_FIRED = "rule_fired", _("Rule fired")
+    RULE_FAILED = "rule_failed", _("Rule failed")
+    TASK_OVERDUE = "task_overdue", _("Task overdue")
+    SLA_STARTED = "sla_started", _("SLA started")
+    SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
+    SLA_ESCALATED = "sla_escalated", _("SLA escalated")
+    SLA_MET = "sla_met", _("Responded")
+    SLA_ENDED = "sla_ended", _("SLA ended without a response")
+    IDLE_IN_STAGE = "idle_in_stage", _("Idle in stage")
+    DATE_REACHED = "date_reached", _("Date reached")
 
 
 class Event(models.Model):
@@ -42,7 +53,7 @@ class Event(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text=_("Empty when the system acted (automation, timers)."),
+        help_text=_("The automation user when a rule or timer acted; empty for old events."),
     )
     record_type = models.CharField(_("record type"), max_length=16, choices=RecordType.choices)
     record_id = models.BigIntegerField(_("record id"))

@@ -6,7 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sopcrm.core.models import User
-from sopcrm.crm.records.models import ActivityKind, Channel, Direction, FeedbackType
+from sopcrm.crm.records.models import (
+    ActivityKind,
+    Channel,
+    Direction,
+    FeedbackType,
+    NewInformation,
+)
 
 from .base import DateTimeInput, WebForm
 from .records import owner_field
@@ -68,6 +74,11 @@ class CompleteTaskForm(ActivityForm):
     feedback_type = forms.ChoiceField(
         label=_("Customer feedback"), choices=_blank_first(FeedbackType.choices), required=False
     )
+    new_information = forms.ChoiceField(
+        label=_("New information it brought"),
+        choices=_blank_first(NewInformation.choices),
+        required=False,
+    )
     required_css_class = "required"
 
     def __init__(self, *args: Any, requires: tuple[str, ...] = (), **kwargs: Any) -> None:
@@ -77,6 +88,8 @@ class CompleteTaskForm(ActivityForm):
         for name in requires:
             if name in self.fields:
                 self.fields[name].required = True
+        if "new_information" not in requires:
+            del self.fields["new_information"]  # asked only of follow-ups (S-21)
 
 
 class ActivityEditForm(ActivityForm):

@@ -114,6 +114,7 @@ def activity_detail(request: WebRequest, pk: int) -> HttpResponse:
         Row(_("Due"), display.format_datetime(activity.due_at)),
         Row(_("Occurred at"), display.format_datetime(activity.occurred_at)),
         Row(_("Customer feedback"), activity.get_feedback_type_display()),
+        Row(_("New information"), activity.get_new_information_display()),
         Row(_("Owner"), display.user_label(activity.owner)),
     ]
     if activity.kind == ActivityKind.EMAIL:

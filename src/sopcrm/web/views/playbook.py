@@ -183,7 +183,11 @@ def _task_row(template: TaskTemplate, labels: _Labels) -> TaskRow:
         open_in = ", ".join(labels.stages.get(k, k) for k in template.active_in)
     else:
         open_in = _("the stage it is created in")
-    completion = {"channel": _("channel"), "feedback_type": _("customer feedback")}
+    completion = {
+        "channel": _("channel"),
+        "feedback_type": _("customer feedback"),
+        "new_information": _("new information"),
+    }
     return TaskRow(
         key=template.key,
         title=template.title.for_language(labels.lang),

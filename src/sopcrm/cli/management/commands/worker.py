@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sopcrm.worker.runner import run_worker
+from sopcrm.worker.runner import run_tick, run_worker
 
 
 class Command(BaseCommand):
@@ -12,8 +12,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks")
+        parser.add_argument(
+            "--once", action="store_true", help="run one tick (e.g. from cron) and exit"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["once"]:
+            run_tick("once")
+            return
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -31,6 +31,7 @@ from sopcrm.crm.records.models import (
     Direction,
     FeedbackType,
     Lead,
+    NewInformation,
 )
 from sopcrm.crm.records.services.activities import activity_complete, activity_create
 from sopcrm.crm.records.services.playbook_context import record_link
@@ -232,6 +233,15 @@ def email_compose(
     return activity
 
 
+# What each chase email brings, after S-21's intent per step: the 2nd adds value (cases,
+# certifications, alternatives), the 3rd asks about the project (a new reason to talk).
+_CHASE_NEWS = {
+    "chase_1": NewInformation.NEW_MATERIAL,
+    "chase_2": NewInformation.NEW_PROPOSAL,
+    "chase_3": NewInformation.NEW_REASON,
+}
+
+
 def _complete_chase_step(
     record: Lead | Deal, template: EmailTemplate, draft: EmailDraft, actor: User
 ) -> None:
@@ -251,6 +261,7 @@ def _complete_chase_step(
         data={
             "channel": Channel.EMAIL,
             "feedback_type": FeedbackType.NO_REPLY,
+            "new_information": _CHASE_NEWS.get(template.purpose, NewInformation.NEW_MATERIAL),
             "summary": _("Sent the email “%(subject)s”.") % {"subject": draft.subject[:150]},
         },
     )

@@ -8,8 +8,10 @@ from .activities import (
     Channel,
     Direction,
     FeedbackType,
+    NewInformation,
 )
 from .approvals import ApprovalRequest, ApprovalStatus
+from .automation import ListMembership, SlaClock, SlaState
 from .records import Account, Contact, Deal, Lead, LeadSource, RecordBase, StagedRecord
 
 __all__ = [
@@ -26,6 +28,10 @@ __all__ = [
     "FeedbackType",
     "Lead",
     "LeadSource",
+    "ListMembership",
+    "NewInformation",
     "RecordBase",
+    "SlaClock",
+    "SlaState",
     "StagedRecord",
 ]

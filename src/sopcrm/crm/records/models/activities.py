@@ -49,6 +49,14 @@ class FeedbackType(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class NewInformation(models.TextChoices):
+    """What new a follow-up brought the customer (S-21: every chase carries something new)."""
+
+    NEW_MATERIAL = "new_material", _("New material (case, certificate, datasheet)")
+    NEW_PROPOSAL = "new_proposal", _("New proposal (price, alternative, terms)")
+    NEW_REASON = "new_reason", _("New reason to talk (news, capacity, deadline)")
+
+
 class ActivityStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
@@ -75,6 +83,9 @@ class Activity(models.Model):
     )
     feedback_type = models.CharField(
         _("customer feedback"), max_length=32, choices=FeedbackType.choices, blank=True
+    )
+    new_information = models.CharField(
+        _("new information"), max_length=16, choices=NewInformation.choices, blank=True
     )
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)

@@ -13,6 +13,7 @@ from ..models import Account
 from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
+from .timing import record_timers_refresh
 
 ACCOUNT_FIELDS: dict[str, c.Cleaner] = {
     "name": c.text(200, required=True),
@@ -49,6 +50,7 @@ def account_create(*, actor: User, data: Mapping[str, Any]) -> Account:
     _derive_domain(account)
     account.save()
     log_created(RecordType.ACCOUNT, account, actor)
+    record_timers_refresh(RecordType.ACCOUNT, account)
     return account
 
 
@@ -69,4 +71,5 @@ def account_update(account: Account, *, actor: User, data: Mapping[str, Any]) ->
         account.updated_at = now()
         account.save()
         log_changes(RecordType.ACCOUNT, account, changed, actor)
+        record_timers_refresh(RecordType.ACCOUNT, account)
     return account

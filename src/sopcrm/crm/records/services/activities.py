@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 
 from sopcrm.core.clock import now
 from sopcrm.core.errors import Conflict, FieldProblem, InvalidInput
-from sopcrm.core.events import event_record
 from sopcrm.core.models import EventKind, RecordType, User
 
 from .. import selectors
@@ -23,11 +22,14 @@ from ..models import (
     Direction,
     FeedbackType,
     Lead,
+    NewInformation,
 )
 from . import changes as c
 from .guards import lock_visible
-from .logging import log_changes
+from .logging import event_log, log_changes
 from .process_tasks import after_completion, completion_problems
+from .slas import slas_note_contact
+from .timing import record_timers_refresh, task_timer_sync
 
 _LINKS = {
     "lead": RecordType.LEAD,
@@ -47,6 +49,7 @@ ACTIVITY_FIELDS: dict[str, c.Cleaner] = {
     "summary": c.text(20_000),
     "body": c.text(ACTIVITY_BODY_MAX),
     "feedback_type": c.choice(FeedbackType, blank=True),
+    "new_information": c.choice(NewInformation, blank=True),
     "due_at": c.aware_datetime(),
     "occurred_at": c.aware_datetime(not_future=True),
     "owner": c.owner,
@@ -57,10 +60,19 @@ ACTIVITY_FIELDS: dict[str, c.Cleaner] = {
 }
 ACTIVITY_UPDATE_FIELDS = {
     k: ACTIVITY_FIELDS[k]
-    for k in ("subject", "channel", "summary", "feedback_type", "due_at", "owner")
+    for k in (
+        "subject",
+        "channel",
+        "summary",
+        "feedback_type",
+        "new_information",
+        "due_at",
+        "owner",
+    )
 }
 COMPLETE_FIELDS = {
-    k: ACTIVITY_FIELDS[k] for k in ("channel", "summary", "feedback_type", "occurred_at")
+    k: ACTIVITY_FIELDS[k]
+    for k in ("channel", "summary", "feedback_type", "new_information", "occurred_at")
 }
 
 
@@ -81,13 +93,14 @@ def _log_on_records(activity: Activity, kind: EventKind, actor: User | None) -> 
         "channel": activity.channel,
         "direction": activity.direction,
         "feedback_type": activity.feedback_type,
+        "new_information": activity.new_information,
         "summary": activity.summary[:500],
         "due_at": activity.due_at,
         "occurred_at": activity.occurred_at,
     }
     at = activity.created_at if kind == EventKind.ACTIVITY_CREATED else activity.updated_at
     for record_type, record_id in _linked(activity):
-        event_record(
+        event_log(
             record_type=record_type,
             record_id=record_id,
             kind=kind,
@@ -141,7 +154,22 @@ def activity_create(*, actor: User, data: Mapping[str, Any]) -> Activity:
         raise InvalidInput(problems)
     activity.save()
     _log_on_records(activity, EventKind.ACTIVITY_CREATED, actor)
+    task_timer_sync(activity)
+    if activity.status == ActivityStatus.DONE:
+        _touch_records(activity, actor)
     return activity
+
+
+def _touch_records(activity: Activity, actor: User | None) -> None:
+    """A contact or completed task counts for the records it is about: a first outbound
+    contact stops their response clocks (S-17) and their idle clocks start again (S-23)."""
+    for name, record_type in _LINKS.items():
+        record = getattr(activity, name) if getattr(activity, f"{name}_id") else None
+        if record is None:
+            continue
+        if isinstance(record, Lead | Deal):
+            slas_note_contact(activity, record, actor=actor)
+        record_timers_refresh(record_type, record)
 
 
 @transaction.atomic
@@ -161,6 +189,7 @@ def activity_update(activity: Activity, *, actor: User, data: Mapping[str, Any])
         activity.updated_at = now()
         activity.save()
         log_changes(RecordType.ACTIVITY, activity, changed, actor)
+        task_timer_sync(activity)
     return activity
 
 
@@ -201,8 +230,10 @@ def activity_complete(activity: Activity, *, actor: User, data: Mapping[str, Any
     activity.updated_at = at
     activity.save()
     _log_on_records(activity, EventKind.ACTIVITY_COMPLETED, actor)
+    task_timer_sync(activity)
     if record is not None:
         after_completion(activity, record, actor=actor)
+    _touch_records(activity, actor)
     return activity
 
 
@@ -220,4 +251,5 @@ def activity_cancel(activity: Activity, *, actor: User, reason: str) -> Activity
     activity.updated_at = now()
     activity.save()
     _log_on_records(activity, EventKind.ACTIVITY_CANCELLED, actor)
+    task_timer_sync(activity)
     return activity

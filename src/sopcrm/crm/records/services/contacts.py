@@ -13,6 +13,7 @@ from ..models import Contact
 from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
+from .timing import record_timers_refresh
 
 CONTACT_FIELDS: dict[str, c.Cleaner] = {
     "name": c.text(200, required=True),
@@ -41,6 +42,7 @@ def contact_create(*, actor: User, data: Mapping[str, Any]) -> Contact:
     )
     contact.save()
     log_created(RecordType.CONTACT, contact, actor)
+    record_timers_refresh(RecordType.CONTACT, contact)
     return contact
 
 
@@ -60,4 +62,5 @@ def contact_update(contact: Contact, *, actor: User, data: Mapping[str, Any]) ->
         contact.updated_at = now()
         contact.save()
         log_changes(RecordType.CONTACT, contact, changed, actor)
+        record_timers_refresh(RecordType.CONTACT, contact)
     return contact

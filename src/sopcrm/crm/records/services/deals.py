@@ -14,6 +14,7 @@ from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
 from .staged import place_in_pipeline, start_process, use_active_version
+from .timing import record_timers_refresh
 
 DEAL_FIELDS: dict[str, c.Cleaner] = {
     "title": c.text(200, required=True),
@@ -65,4 +66,5 @@ def deal_update(deal: Deal, *, actor: User, data: Mapping[str, Any]) -> Deal:
         deal.updated_at = now()
         deal.save()
         log_changes(RecordType.DEAL, deal, changed, actor)
+        record_timers_refresh(RecordType.DEAL, deal)
     return deal

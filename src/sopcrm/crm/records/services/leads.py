@@ -13,6 +13,7 @@ from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
 from .staged import place_in_pipeline, start_process, use_active_version
+from .timing import record_timers_refresh
 
 LEAD_FIELDS: dict[str, c.Cleaner] = {
     "name": c.text(200, required=True),
@@ -66,4 +67,5 @@ def lead_update(lead: Lead, *, actor: User, data: Mapping[str, Any]) -> Lead:
         lead.updated_at = now()
         lead.save()
         log_changes(RecordType.LEAD, lead, changed, actor)
+        record_timers_refresh(RecordType.LEAD, lead)
     return lead

@@ -2,6 +2,7 @@
 cancelled when the record leaves the stages they belong to, and chained on completion."""
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -9,12 +10,12 @@ from django.utils.translation import gettext as _
 
 from sopcrm.core.clock import now
 from sopcrm.core.errors import FieldProblem, InvalidInput
-from sopcrm.core.events import event_record
 from sopcrm.core.models import EventKind, Role, User
 from sopcrm.playbook.schema import Assignee, StageKind, TaskTemplate, parse_duration
 from sopcrm.process.engine import due_at
 
 from ..models import Activity, ActivityKind, ActivityStatus, Direction
+from .logging import event_log
 from .playbook_context import (
     StagedRecord,
     anchors_of,
@@ -23,6 +24,7 @@ from .playbook_context import (
     record_link,
     record_type_of,
 )
+from .timing import task_timer_sync
 
 
 def _assignee(template: TaskTemplate, record: StagedRecord) -> User | None:
@@ -38,9 +40,14 @@ def _assignee(template: TaskTemplate, record: StagedRecord) -> User | None:
 
 
 def tasks_create(
-    record: StagedRecord, keys: Iterable[str], *, actor: User | None
+    record: StagedRecord,
+    keys: Iterable[str],
+    *,
+    actor: User | None,
+    due: datetime | None = None,
 ) -> list[Activity]:
-    """Create open tasks from the named templates of the record's playbook version."""
+    """Create open tasks from the named templates of the record's playbook version, due when
+    their templates say (or at `due`, for a repeat)."""
     obj = object_of(record)
     templates = [t for t in (obj.task(k) for k in keys) if t is not None]
     if not templates:
@@ -56,8 +63,10 @@ def tasks_create(
             continue  # an unassigned lead gets its tasks when it is assigned
         # An anchor without a value (an empty quote date) counts from now, so the task is never
         # silently missing; the transition into the stage should require the anchor field.
-        due = due_at(template, anchors, calendar) or calendar.add(
-            at, parse_duration(template.due.after), template.due.clock.value
+        task_due = (
+            due
+            or due_at(template, anchors, calendar)
+            or calendar.add(at, parse_duration(template.due.after), template.due.clock.value)
         )
         active_in: list[str] = (
             [] if template.keep_after_stage else list(template.active_in or [record.stage])
@@ -69,7 +78,7 @@ def tasks_create(
             subject=template.title.for_language(assignee.language or settings.LANGUAGE_CODE),
             channel=template.channel or "",
             direction=Direction.OUTBOUND,
-            due_at=due,
+            due_at=task_due,
             owner=assignee,
             template_key=template.key,
             active_in=active_in,
@@ -79,6 +88,7 @@ def tasks_create(
             **link,
         )
         _log(task, record, EventKind.ACTIVITY_CREATED, actor)
+        task_timer_sync(task)
         created.append(task)
     return created
 
@@ -86,7 +96,7 @@ def tasks_create(
 def _log(
     task: Activity, record: StagedRecord, kind: EventKind, actor: User | None, **extra: Any
 ) -> None:
-    event_record(
+    event_log(
         record_type=record_type_of(record),
         record_id=record.pk,
         kind=kind,
@@ -115,6 +125,7 @@ def tasks_cancel_outside(record: StagedRecord, stage: str, *, actor: User | None
             task.status = ActivityStatus.CANCELLED
             task.updated_at = now()
             task.save(update_fields=["status", "updated_at"])
+            task_timer_sync(task)
             _log(
                 task, record, EventKind.ACTIVITY_CANCELLED, actor, reason="stage_left", stage=stage
             )
@@ -160,7 +171,7 @@ def after_completion(task: Activity, record: StagedRecord, *, actor: User | None
         record.substate = target
         record.updated_at = now()
         record.save(update_fields=["substate", "updated_at"])
-        event_record(
+        event_log(
             record_type=record_type_of(record),
             record_id=record.pk,
             kind=EventKind.SUBSTATE_CHANGED,
@@ -173,6 +184,13 @@ def after_completion(task: Activity, record: StagedRecord, *, actor: User | None
                 "task": task.pk,
             },
         )
+    in_force = template.keep_after_stage or record.stage in (template.active_in or [record.stage])
+    if template.repeat_every is not None and in_force:
+        at = task.completed_at or now()
+        again = calendar_of(record).add(
+            at, parse_duration(template.repeat_every), template.due.clock.value
+        )
+        tasks_create(record, [template.key], actor=actor, due=again)
     if stage is None or stage.kind != StageKind.OPEN:
         return
     follow_ons = [
@@ -206,6 +224,50 @@ def tasks_stop_on_reply(record: StagedRecord, *, actor: User | None) -> int:
         task.status = ActivityStatus.CANCELLED
         task.updated_at = now()
         task.save(update_fields=["status", "updated_at"])
+        task_timer_sync(task)
         _log(task, record, EventKind.ACTIVITY_CANCELLED, actor, reason="customer_replied")
+        cancelled += 1
+    return cancelled
+
+
+def cadence_start(record: StagedRecord, key: str, *, actor: User | None) -> list[Activity]:
+    """Create the first steps of a cadence (its templates not anchored on another task's
+    completion); the later steps follow their anchors as each step is completed. A cadence
+    already running (an open task of it) is not started twice."""
+    obj = object_of(record)
+    cadence = obj.cadence(key)
+    if cadence is None:
+        raise InvalidInput.single(
+            "cadence", "unknown", _("No such cadence: %(key)s.") % {"key": key}
+        )
+    running = Activity.objects.filter(
+        **record_link(record), status=ActivityStatus.OPEN, template_key__in=cadence.tasks
+    )
+    if running.exists():
+        return []
+    first = [
+        k
+        for k in cadence.tasks
+        if (t := obj.task(k)) is not None and t.due.anchor_task not in cadence.tasks
+    ]
+    return tasks_create(record, first, actor=actor)
+
+
+def cadence_stop(record: StagedRecord, key: str, *, actor: User | None) -> int:
+    """Cancel the open tasks of a cadence, so none of its later steps is created."""
+    cadence = object_of(record).cadence(key)
+    if cadence is None:
+        raise InvalidInput.single(
+            "cadence", "unknown", _("No such cadence: %(key)s.") % {"key": key}
+        )
+    cancelled = 0
+    for task in Activity.objects.select_for_update().filter(
+        **record_link(record), status=ActivityStatus.OPEN, template_key__in=cadence.tasks
+    ):
+        task.status = ActivityStatus.CANCELLED
+        task.updated_at = now()
+        task.save(update_fields=["status", "updated_at"])
+        task_timer_sync(task)
+        _log(task, record, EventKind.ACTIVITY_CANCELLED, actor, reason="cadence_stopped")
         cancelled += 1
     return cancelled

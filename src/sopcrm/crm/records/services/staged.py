@@ -6,14 +6,16 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from sopcrm.core.errors import InvalidInput
-from sopcrm.core.events import event_record
 from sopcrm.core.models import EventKind, RecordType, User
 from sopcrm.playbook.schema import ObjectType, Playbook
 from sopcrm.process import engine
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
+from .logging import event_log
 from .playbook_context import field_values, today_of
 from .process_tasks import tasks_create
+from .slas import slas_start
+from .timing import record_timers_refresh
 
 
 def use_active_version(record: Any) -> Playbook:
@@ -53,7 +55,7 @@ def place_in_pipeline(record: Any, object_type: ObjectType, pipeline_key: Any) -
 def start_process(record_type: RecordType, record: Any, actor: User | None) -> None:
     """After the record is saved: log that it entered its first stage and create the tasks the
     playbook starts with (e.g. the first-contact task of a new inquiry, S-18)."""
-    event_record(
+    event_log(
         record_type=record_type,
         record_id=record.pk,
         kind=EventKind.STAGE_ENTERED,
@@ -69,3 +71,5 @@ def start_process(record_type: RecordType, record: Any, actor: User | None) -> N
         record.custom = {**(record.custom or {}), **stage.on_enter.set}
         record.save(update_fields=["custom"])
     tasks_create(record, [*obj.on_create.tasks, *stage.on_enter.tasks], actor=actor)
+    slas_start(record, actor=actor)
+    record_timers_refresh(record_type, record)

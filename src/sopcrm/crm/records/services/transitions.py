@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from sopcrm.core.clock import now
 from sopcrm.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
-from sopcrm.core.events import event_record, jsonable
+from sopcrm.core.events import jsonable
 from sopcrm.core.models import EventKind, User
 from sopcrm.core.visibility import can_see_owner
 from sopcrm.playbook.core_fields import REQUIRABLE_CORE_FIELDS
@@ -34,7 +34,7 @@ from . import changes as c
 from .deals import DEAL_FIELDS
 from .guards import lock_visible
 from .leads import LEAD_FIELDS
-from .logging import log_changes
+from .logging import event_log, log_changes
 from .playbook_context import (
     StagedRecord,
     actor_of,
@@ -47,6 +47,8 @@ from .playbook_context import (
     today_of,
 )
 from .process_tasks import after_completion, tasks_cancel_outside, tasks_create
+from .slas import slas_end, slas_note_contact
+from .timing import record_timers_refresh, task_timer_sync
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ def record_transition[R: Lead | Deal](
     elif target_sub != record.substate:
         _change_substate(record, target_sub, found, actor)
     record.save()
+    record_timers_refresh(record_type_of(record), record)
     return TransitionResult(record, True, None)
 
 
@@ -216,7 +219,7 @@ def _enter_stage(
         common["approval"] = approved.pk
     if exception_reason is not None:
         common["exception"] = exception_reason
-    event_record(
+    event_log(
         record_type=record_type,
         record_id=record.pk,
         kind=EventKind.STAGE_LEFT,
@@ -233,7 +236,7 @@ def _enter_stage(
     record.stage, record.substate, record.stage_entered_at = stage.key, substate, at
     if isinstance(record, Deal):
         record.closed_at = at if stage.kind != StageKind.OPEN else None
-    event_record(
+    event_log(
         record_type=record_type,
         record_id=record.pk,
         kind=EventKind.STAGE_ENTERED,
@@ -245,13 +248,15 @@ def _enter_stage(
     record.save()
     tasks_cancel_outside(record, stage.key, actor=actor)
     _withdraw_pending(record, actor)
+    if stage.kind != StageKind.OPEN:
+        slas_end(record, actor=actor)
     tasks_create(record, stage.on_enter.tasks, actor=actor)
 
 
 def _change_substate(
     record: StagedRecord, substate: str, transition: Transition, actor: User
 ) -> None:
-    event_record(
+    event_log(
         record_type=record_type_of(record),
         record_id=record.pk,
         kind=EventKind.SUBSTATE_CHANGED,
@@ -282,7 +287,8 @@ def _complete_listed(record: StagedRecord, transition: Transition, actor: User) 
             "label": transition.label.for_language(_language())
         }
         task.save()
-        event_record(
+        task_timer_sync(task)
+        event_log(
             record_type=record_type_of(record),
             record_id=record.pk,
             kind=EventKind.ACTIVITY_COMPLETED,
@@ -296,6 +302,7 @@ def _complete_listed(record: StagedRecord, transition: Transition, actor: User) 
             },
         )
         after_completion(task, record, actor=actor)
+        slas_note_contact(task, record, actor=actor)
 
 
 def _request_approval(
@@ -315,7 +322,7 @@ def _request_approval(
         requested_by=actor,
         requested_at=now(),
     )
-    event_record(
+    event_log(
         record_type=record_type_of(record),
         record_id=record.pk,
         kind=EventKind.APPROVAL_REQUESTED,
@@ -332,7 +339,7 @@ def _withdraw_pending(record: StagedRecord, actor: User) -> None:
         request.decided_at = now()
         request.comment = _("The record moved on before a decision.")
         request.save()
-        event_record(
+        event_log(
             record_type=record_type_of(record),
             record_id=record.pk,
             kind=EventKind.APPROVAL_DECIDED,
@@ -376,7 +383,7 @@ def approval_decide(
     request.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     request.decided_by, request.decided_at, request.comment = actor, now(), comment.strip()
     request.save()
-    event_record(
+    event_log(
         record_type=record_type_of(record),
         record_id=record.pk,
         kind=EventKind.APPROVAL_DECIDED,
@@ -439,4 +446,5 @@ def record_exception_move(
         exception_reason=reason,
     )
     record.save()
+    record_timers_refresh(record_type_of(record), record)
     return record

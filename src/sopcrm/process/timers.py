@@ -1,0 +1,96 @@
+"""Setting, moving and cancelling durable timers, inside the caller's transaction; and claiming
+the due ones for the worker. What firing a timer does is automation's (automation/firing.py)."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sopcrm.core.clock import now
+from sopcrm.core.events import jsonable
+
+from .models import Timer, TimerKind, TimerStatus
+
+
+def timer_set(
+    *,
+    kind: TimerKind,
+    record_type: str,
+    record_id: int,
+    key: str = "",
+    due_at: datetime,
+    data: dict[str, Any] | None = None,
+) -> Timer:
+    """Create the pending timer for this purpose, or move the one there is."""
+    payload = jsonable(data or {})
+    timer = (
+        Timer.objects.select_for_update()
+        .filter(
+            kind=kind,
+            record_type=record_type,
+            record_id=record_id,
+            key=key,
+            status=TimerStatus.PENDING,
+        )
+        .first()
+    )
+    if timer is None:
+        return Timer.objects.create(
+            kind=kind,
+            record_type=record_type,
+            record_id=record_id,
+            key=key,
+            due_at=due_at,
+            data=payload,
+            created_at=now(),
+        )
+    if timer.due_at != due_at or timer.data != payload:
+        timer.due_at, timer.data = due_at, payload
+        timer.save(update_fields=["due_at", "data"])
+    return timer
+
+
+def timers_cancel(
+    *,
+    kind: TimerKind,
+    record_type: str,
+    record_id: int,
+    keys: Iterable[str] | None = None,
+    key_prefix: str | None = None,
+) -> int:
+    """Cancel the pending timers of a record (of these keys, or starting with a prefix)."""
+    pending = Timer.objects.filter(
+        kind=kind, record_type=record_type, record_id=record_id, status=TimerStatus.PENDING
+    )
+    if keys is not None:
+        pending = pending.filter(key__in=list(keys))
+    if key_prefix is not None:
+        pending = pending.filter(key__startswith=key_prefix)
+    return pending.update(status=TimerStatus.CANCELLED, fired_at=now())
+
+
+def timers_pending(
+    *, kind: str | None = None, due_before: datetime | None = None, limit: int = 100
+) -> list[Timer]:
+    pending = Timer.objects.filter(status=TimerStatus.PENDING)
+    if kind:
+        pending = pending.filter(kind=kind)
+    if due_before is not None:
+        pending = pending.filter(due_at__lte=due_before)
+    return list(pending.order_by("due_at", "id")[:limit])
+
+
+def timer_any_due(at: datetime) -> bool:
+    """A plain read: is anything due? (The claim takes SQLite's write lock; an idle worker
+    should not, every tick.)"""
+    return Timer.objects.filter(status=TimerStatus.PENDING, due_at__lte=at).exists()
+
+
+def timer_claim_due(at: datetime) -> Timer | None:
+    """Lock the earliest due pending timer no other worker holds, for the caller's transaction
+    (SKIP LOCKED on PostgreSQL; on SQLite the transaction itself is exclusive)."""
+    return (
+        Timer.objects.select_for_update(skip_locked=True)
+        .filter(status=TimerStatus.PENDING, due_at__lte=at)
+        .order_by("due_at", "id")
+        .first()
+    )
