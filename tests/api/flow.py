@@ -23,7 +23,12 @@ LOSE = {
     "lost_note": "Chose a supplier in Turkey.",
     "reactivation_likelihood": "within_6_12_months",
 }
-OUTCOME = {"summary": "Sent the CE report", "channel": "email", "feedback_type": "no_reply", "new_information": "new_material"}
+OUTCOME = {
+    "summary": "Sent the CE report",
+    "channel": "email",
+    "feedback_type": "no_reply",
+    "new_information": "new_material",
+}
 
 
 def take(client, record_type, record_id, transition, data=None, *, expect=200, language=None):

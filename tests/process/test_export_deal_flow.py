@@ -170,12 +170,21 @@ def test_chase_completion_requires_channel_and_feedback(people, frozen):
     deal = quoted_deal(people, frozen)
     with pytest.raises(InvalidInput) as error:
         activity_complete(open_tasks(deal)["chase_1"], actor=people.alice, data={"summary": "x"})
-    assert {p.field for p in error.value.problems} == {"channel", "feedback_type", "new_information"}
+    assert {p.field for p in error.value.problems} == {
+        "channel",
+        "feedback_type",
+        "new_information",
+    }
 
 
 def test_chase_cadence_is_quote_date_plus_3_then_completion_plus_5_then_plus_7(people, frozen):
     deal = quoted_deal(people, frozen)
-    outcome = {"summary": "Sent CE report", "channel": "email", "feedback_type": "no_reply", "new_information": "new_material"}
+    outcome = {
+        "summary": "Sent CE report",
+        "channel": "email",
+        "feedback_type": "no_reply",
+        "new_information": "new_material",
+    }
     frozen(at(2025, 11, 6, 15))
     activity_complete(open_tasks(deal)["chase_1"], actor=people.alice, data=outcome)
     assert open_tasks(deal)["chase_2"].due_at == at(2025, 11, 11, 15)
@@ -186,7 +195,12 @@ def test_chase_cadence_is_quote_date_plus_3_then_completion_plus_5_then_plus_7(p
 
 def test_each_chase_completion_moves_the_follow_up_status(people, frozen):
     deal = quoted_deal(people, frozen)
-    outcome = {"summary": "Called", "channel": "phone", "feedback_type": "comparing_suppliers", "new_information": "new_proposal"}
+    outcome = {
+        "summary": "Called",
+        "channel": "phone",
+        "feedback_type": "comparing_suppliers",
+        "new_information": "new_proposal",
+    }
     steps = []
     for key in ("chase_1", "chase_2", "chase_3"):
         activity_complete(open_tasks(deal)[key], actor=people.alice, data=outcome)
