@@ -9,6 +9,7 @@ from . import (
     accounts,
     activities,
     approvals,
+    automation,
     contacts,
     deals,
     emails,
@@ -50,4 +51,5 @@ api.add_router("", templates.router)
 api.add_router("", emails.router)
 api.add_router("", signatures.router)
 api.add_router("", me.router)
+api.add_router("", automation.router)
 api.add_router("", notifications.preferences_router)

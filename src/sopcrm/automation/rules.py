@@ -24,6 +24,7 @@ def _activity_matches(trigger: Trigger, activity: Any) -> bool:
         return not (trigger.tasks or trigger.kinds or trigger.direction or trigger.feedback)
     return (
         (not trigger.tasks or activity.template_key in trigger.tasks)
+        and activity.template_key not in trigger.except_tasks
         and (not trigger.kinds or activity.kind in trigger.kinds)
         and (trigger.direction is None or activity.direction == trigger.direction)
         and (not trigger.feedback or activity.feedback_type in trigger.feedback)

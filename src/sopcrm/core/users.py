@@ -35,7 +35,7 @@ def user_create(
 ) -> User:
     if role not in Role.values:
         raise InvalidInput.single("role", "choice", _("Unknown role."))
-    if User.objects.filter(username=username).exists():
+    if User.objects.filter(username=username).exists() or username == SYSTEM_USERNAME:
         raise InvalidInput.single("username", "unique", _("This username is taken."))
     user = User(
         username=username,

@@ -27,6 +27,7 @@ _NARROWING: dict[str, frozenset[TriggerKind]] = {
         {TriggerKind.STAGE_ENTERED, TriggerKind.STAGE_LEFT, TriggerKind.IDLE_IN_STAGE}
     ),
     "tasks": frozenset({TriggerKind.ACTIVITY_COMPLETED, TriggerKind.TASK_OVERDUE}),
+    "except_tasks": frozenset({TriggerKind.ACTIVITY_COMPLETED, TriggerKind.TASK_OVERDUE}),
     "kinds": frozenset({TriggerKind.ACTIVITY_COMPLETED}),
     "direction": frozenset({TriggerKind.ACTIVITY_COMPLETED}),
     "feedback": frozenset({TriggerKind.ACTIVITY_COMPLETED}),
@@ -132,6 +133,7 @@ class AutomationChecker:
                     did_you_mean(key, self.stage_keys),
                 )
         yield from self.c.task_refs(trigger.tasks, (*t_at, "tasks"))
+        yield from self.c.task_refs(trigger.except_tasks, (*t_at, "except_tasks"))
         for index, key in enumerate(trigger.kinds):
             if key not in _ACTIVITY_KINDS:
                 yield self.problem(

@@ -385,6 +385,7 @@ class Trigger(Strict):
     fields: tuple[Key, ...] = ()  # field_changed
     stages: tuple[Key, ...] = ()  # stage_entered, stage_left, idle_in_stage
     tasks: tuple[Key, ...] = ()  # activity_completed, task_overdue: task template keys
+    except_tasks: tuple[Key, ...] = ()  # activity_completed, task_overdue: all but these
     kinds: tuple[Key, ...] = ()  # activity_completed: call, email, meeting, message, note, task
     direction: ActivityDirection | None = None  # activity_completed
     feedback: tuple[Key, ...] = ()  # activity_completed: the customer feedback types

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from sopcrm.core.models import Event, EventKind, RecordType, User
+from sopcrm.core.users import is_system_user
 from sopcrm.crm.mail.models import OutboundEmail, OutboundStatus
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import (
@@ -71,6 +72,24 @@ class _Context:
     names: dict[str, dict[int, str]]  # reference field -> id -> name
     users: dict[int, str]
     emails: dict[int, _Email]  # email activity id -> its text and outbox status
+
+
+def _rule_label(data: dict[str, Any], ctx: "_Context") -> str:
+    obj = ctx.playbook.object(ctx.object_type)
+    rule = next((r for r in obj.rules if r.key == data.get("rule")), None)
+    return rule.label.for_language(ctx.language) if rule else str(data.get("rule", ""))
+
+
+def _sla_label(data: dict[str, Any], ctx: "_Context") -> str:
+    sla = ctx.playbook.object(ctx.object_type).sla(str(data.get("sla", "")))
+    return sla.label.for_language(ctx.language) if sla else str(data.get("sla", ""))
+
+
+def _parsed(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def describe(
@@ -140,6 +159,8 @@ def _user_ids(events: list[Event]) -> set[int]:
 def _entry(event: Event, ctx: _Context) -> Entry:
     data = event.data
     actor = str(event.actor) if event.actor else _("System")
+    if is_system_user(event.actor):
+        actor = _("Automation")
     text, detail, href = "", "", ""
     body, status = "", ""
     match event.kind:
@@ -202,6 +223,8 @@ def _entry(event: Event, ctx: _Context) -> Entry:
             text = _("Task cancelled: %(subject)s") % {"subject": data.get("subject", "")}
             if data.get("reason") == "stage_left":
                 detail = _("Reason: the record left the stage the task belongs to.")
+            elif data.get("reason") == "cadence_stopped":
+                detail = _("Reason: its follow-up rhythm was stopped.")
             else:
                 detail = _("Reason: %(reason)s") % {"reason": data.get("summary") or "—"}
             if isinstance(data.get("activity"), int):
@@ -214,6 +237,35 @@ def _entry(event: Event, ctx: _Context) -> Entry:
             }
             if isinstance(data.get("activity"), int):
                 href = reverse("activity_detail", args=[data["activity"]])
+        case EventKind.RULE_FIRED:
+            text = _("Rule “%(rule)s” fired") % {"rule": _rule_label(data, ctx)}
+            detail = ", ".join(str(a.get("action", "")) for a in data.get("actions", []))
+        case EventKind.RULE_FAILED:
+            text = _("Rule “%(rule)s” could not run") % {"rule": _rule_label(data, ctx)}
+            error = data.get("error")
+            detail = (
+                "; ".join(str(p.get("message", "")) for p in error)
+                if isinstance(error, list)
+                else str(error or "")
+            )
+        case EventKind.SLA_AT_RISK | EventKind.SLA_BREACHED | EventKind.SLA_ESCALATED:
+            text = _("%(what)s: %(sla)s (target %(due)s)") % {
+                "what": event.get_kind_display(),
+                "sla": _sla_label(data, ctx),
+                "due": display.format_datetime(_parsed(data.get("due_at"))),
+            }
+        case EventKind.SLA_MET:
+            template = (
+                _("Responded within the %(sla)s target")
+                if data.get("within_target")
+                else _("Responded after the %(sla)s target")
+            )
+            text = template % {"sla": _sla_label(data, ctx)}
+        case EventKind.IDLE_IN_STAGE:
+            text = _("No update in stage %(stage)s for %(limit)s") % {
+                "stage": _stage(data, ctx),
+                "limit": data.get("limit", ""),
+            }
         case _:
             # Kinds this page has no sentence for yet still read sensibly.
             text = str(event.get_kind_display())

@@ -167,7 +167,7 @@ def record_transition[R: Lead | Deal](
     log_changes(record_type_of(record), record, changed, actor)
     # Tasks the transition finishes are completed before the stage is left, so that leaving it
     # does not cancel them.
-    _complete_listed(record, found, actor)
+    _complete_listed(record, found, actor, response=stage.kind == StageKind.OPEN)
     if target_stage != record.stage:
         _enter_stage(record, stage, target_sub, found, actor, approved)
     elif target_sub != record.substate:
@@ -272,7 +272,11 @@ def _change_substate(
     record.substate = substate
 
 
-def _complete_listed(record: StagedRecord, transition: Transition, actor: User) -> None:
+def _complete_listed(
+    record: StagedRecord, transition: Transition, actor: User, *, response: bool
+) -> None:
+    """Complete the tasks the transition finishes. Into an open stage, a finished contact task
+    is the customer's response (S-17); disqualifying or losing a record is not."""
     if not transition.completes_tasks:
         return
     link = record_link(record)
@@ -302,7 +306,8 @@ def _complete_listed(record: StagedRecord, transition: Transition, actor: User) 
             },
         )
         after_completion(task, record, actor=actor)
-        slas_note_contact(task, record, actor=actor)
+        if response:
+            slas_note_contact(task, record, actor=actor)
 
 
 def _request_approval(

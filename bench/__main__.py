@@ -1,0 +1,60 @@
+"""`uv run python -m bench timers [--pending N] [--due N] [--repeat N]`: SQLite in a temporary
+directory by default; a dedicated PostgreSQL database (`sopcrm_bench`, dropped and created on
+the server DATABASE_URL points at) when DATABASE_URL is set."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from bench.common import fresh_database, print_table, write_result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    suites = parser.add_subparsers(dest="suite", required=True)
+    timers = suites.add_parser("timers", help="finding and firing due timers among many pending")
+    timers.add_argument("--pending", type=int, default=1_000_000, help="future timers to generate")
+    timers.add_argument("--due", type=int, default=2000, help="due timers fired per repeat")
+    timers.add_argument("--repeat", type=int, default=5, help="repeats of each measurement")
+    timers.add_argument("--seed", type=int, default=7)
+    timers.add_argument(
+        "--keep-db", action="store_true", help="leave the PostgreSQL database for inspection"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _parser().parse_args(argv)
+    if min(options.pending, options.due, options.repeat) < 1:
+        print("--pending, --due and --repeat must be at least 1", file=sys.stderr)
+        return 2
+    with fresh_database(keep=options.keep_db) as database:
+        from bench import timers
+
+        print(f"timers on {database}: {options.pending:,} pending, {options.due:,} due x "
+              f"{options.repeat}")
+        result = timers.run(
+            pending=options.pending, due=options.due, repeat=options.repeat, seed=options.seed
+        )
+    machine = result["machine"]
+    db = machine["database"]
+    print(
+        f"\n{machine['cpu']} ({machine['cpus']} CPUs), {machine['ram_gib']} GiB RAM, "
+        f"Python {machine['python']}, Django {machine['django']}, {db['vendor']} {db['version']}; "
+        f"load average {machine['load_average']} -> {machine['load_average_after']}"
+    )
+    print_table(
+        f"Timers ({db['vendor']}, {options.pending:,} pending; median and p95)",
+        ["measure", "median", "p95", ""],
+        timers.report(result),
+    )
+    for name, plan in result["plans"].items():
+        print(f"\nplan of {name}:\n{plan['plan']}")
+    print("\neffects of the real firings:", json.dumps(result["effects"]))
+    print(f"\nresult written to {write_result('timers', result)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

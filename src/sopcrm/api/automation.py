@@ -1,0 +1,158 @@
+"""What automation keeps for people: today's work (S-45), the lost deals to win back (S-40),
+the records on a playbook list."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router
+from pydantic import BaseModel, Field
+
+from sopcrm.crm.records.daily import daily_view, list_members, remarketing_groups
+from sopcrm.crm.records.models import SlaClock
+
+from .activities import ActivityOut, render_activity
+from .auth import actor
+from .errors import responses
+from .records import RenderContext, UtcDatetime
+
+router = Router(tags=["automation"])
+
+
+class SlaClockOut(BaseModel):
+    record_type: str
+    record_id: int
+    sla: str
+    state: str
+    started_at: UtcDatetime
+    due_at: UtcDatetime
+    at_risk_at: UtcDatetime | None
+    breached: bool
+
+
+class ApprovalBrief(BaseModel):
+    id: int
+    record_type: str
+    record_id: int
+    transition: str
+    reason: str
+    requested_at: UtcDatetime
+
+
+class DealBrief(BaseModel):
+    id: int
+    title: str
+    stage: str
+    expected_close_on: str | None
+
+
+class DayOut(BaseModel):
+    due_today: list[ActivityOut]
+    overdue: list[ActivityOut]
+    sla_at_risk: list[SlaClockOut] = Field(
+        description="Running response clocks past their at-risk point or their target."
+    )
+    awaiting_approval: list[ApprovalBrief] = Field(
+        description="For a manager: requests to decide; for a rep: their own pending requests."
+    )
+    past_expected_close: list[DealBrief]
+
+
+def _clock(clock: SlaClock) -> dict[str, Any]:
+    return {
+        "record_type": clock.record_type,
+        "record_id": clock.record_id,
+        "sla": clock.sla,
+        "state": clock.state,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "at_risk_at": clock.at_risk_at,
+        "breached": clock.breached_at is not None,
+    }
+
+
+@router.get("/me/day", response={200: DayOut, **responses(401)})
+def my_day(request: HttpRequest) -> dict[str, Any]:
+    """Today's work of the signed-in user (S-45)."""
+    user = actor(request)
+    view = daily_view(user)
+    tasks = [*view.due_today, *view.overdue]
+    ctx = RenderContext.for_records(user, tasks)
+    return {
+        "due_today": [render_activity(a, ctx) for a in view.due_today],
+        "overdue": [render_activity(a, ctx) for a in view.overdue],
+        "sla_at_risk": [_clock(c) for c in view.sla_at_risk],
+        "awaiting_approval": [
+            {
+                "id": a.pk,
+                "record_type": "deal" if a.deal_id else "lead",
+                "record_id": a.deal_id or a.lead_id,
+                "transition": a.transition,
+                "reason": a.reason,
+                "requested_at": a.requested_at,
+            }
+            for a in view.awaiting_approval
+        ],
+        "past_expected_close": [
+            {
+                "id": d.pk,
+                "title": d.title,
+                "stage": d.stage,
+                "expected_close_on": d.expected_close_on.isoformat()
+                if d.expected_close_on
+                else None,
+            }
+            for d in view.past_expected_close
+        ],
+    }
+
+
+class RemarketingGroupOut(BaseModel):
+    reason: str = Field(description="A lost reason key ('' when none was given).")
+    likelihood: str = Field(description="The reactivation likelihood key.")
+    count: int
+    deals: list[int]
+
+
+class RemarketingOut(BaseModel):
+    items: list[RemarketingGroupOut]
+
+
+@router.get("/deals-remarketing", response={200: RemarketingOut, **responses(401)})
+def remarketing(request: HttpRequest) -> dict[str, Any]:
+    """Lost deals by lost reason x reactivation likelihood (S-40); a deal lost for two reasons
+    is counted in both."""
+    groups = remarketing_groups(actor(request))
+    return {
+        "items": [
+            {"reason": g.reason, "likelihood": g.likelihood, "count": g.count, "deals": g.deals}
+            for g in groups
+        ]
+    }
+
+
+class ListMemberOut(BaseModel):
+    record_type: str
+    id: int
+    name: str
+
+
+class ListOut(BaseModel):
+    key: str
+    items: list[ListMemberOut]
+
+
+@router.get("/lists/{key}", response={200: ListOut, **responses(401)})
+def list_view(request: HttpRequest, key: str) -> dict[str, Any]:
+    """The records on a playbook list that you can see (an unknown list is empty)."""
+    members = list_members(actor(request), key)
+    return {
+        "key": key,
+        "items": [
+            {
+                "record_type": record_type,
+                "id": record.pk,
+                "name": str(getattr(record, "title", "") or getattr(record, "name", "")),
+            }
+            for record_type, record in members
+        ],
+    }
