@@ -8,10 +8,11 @@ from bench.common import Stats
 def test_the_timers_bench_runs_and_fires_what_it_measures(db):
     result = timers.run(pending=200, due=20, repeat=1)
     assert result["generation"]["rows"] == 200
-    assert all(plan["uses_partial_index"] for plan in result["plans"].values())
+    # No assertion on the plans: on 200 rows PostgreSQL rightly prefers a scan to the index.
+    assert set(result["plans"]) == {"any_due", "claim"}
     assert result["effects"]["notifications"] == 20
     assert result["effects"]["task_overdue_events"] == 20
-    assert [row[0] for row in timers.report(result)][0].startswith("generate 200 pending")
+    assert timers.report(result)[0][0].startswith("generate 200 pending")
 
 
 def test_stats_take_the_median_and_95th_percentile():

@@ -110,3 +110,35 @@ def test_a_task_done_in_time_raises_no_alert(people, frozen):
     frozen(at(2025, 11, 4, 10, 1))
     fire()
     assert (notified(people.alice), pending("activity", task.pk)) == ([], {})
+
+
+def test_generic_playbook_reminds_about_a_deal_in_discovery_for_over_7_days(people, frozen):
+    from sopcrm.playbook.loader import bundled_playbook_path
+    from sopcrm.process.playbooks import playbook_activate
+
+    playbook_activate(
+        source=bundled_playbook_path("generic_b2b").read_text(),
+        source_name="generic_b2b.yaml",
+        actor=people.admin,
+    )
+    frozen(at(2025, 11, 3, 10))
+    deal = deal_create(actor=people.alice, data={"title": "ERP"})
+    qualify = {
+        "industry": "Retail",
+        "company_size": "small",
+        "decision_maker_title": "CIO",
+        "budget_range": "over_200k",
+    }
+    deal = move(deal, "qualify", qualify, people.alice)
+    discover = {
+        "pain_points": "Stock-outs",
+        "use_case": "Replenishment",
+        "competitors": "None",
+        "decision_cycle": "under_1_month",
+    }
+    deal = move(deal, "start_discovery", discover, people.alice)
+    assert deal.stage == "discovery"
+    assert pending("deal", deal.pk, "idle") == {"discovery_idle": at(2025, 11, 12, 10)}
+    frozen(at(2025, 11, 12, 10, 1))
+    fire()
+    assert notified(people.east_manager) == ["ERP 在“需求挖掘”阶段无更新"]

@@ -141,7 +141,7 @@ class ListOut(BaseModel):
     items: list[ListMemberOut]
 
 
-@router.get("/lists/{key}", response={200: ListOut, **responses(401)})
+@router.get("/lists/{key}", response={200: ListOut, **responses(401, 422)})
 def list_view(request: HttpRequest, key: str) -> dict[str, Any]:
     """The records on a playbook list that you can see (an unknown list is empty)."""
     members = list_members(actor(request), key)
