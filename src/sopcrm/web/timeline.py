@@ -9,6 +9,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.core.users import is_system_user
@@ -24,7 +25,7 @@ from sopcrm.crm.records.models import (
     Direction,
     Lead,
 )
-from sopcrm.playbook.schema import Pipeline, Playbook
+from sopcrm.playbook.schema import Pipeline, Playbook, parse_duration
 
 from . import display
 
@@ -83,6 +84,16 @@ def _rule_label(data: dict[str, Any], ctx: "_Context") -> str:
 def _sla_label(data: dict[str, Any], ctx: "_Context") -> str:
     sla = ctx.playbook.object(ctx.object_type).sla(str(data.get("sla", "")))
     return sla.label.for_language(ctx.language) if sla else str(data.get("sla", ""))
+
+
+def _duration_text(text: str) -> str:
+    """A playbook duration ("7 days", "24 hours") in the reader's language."""
+    seconds = int(parse_duration(text).total_seconds()) if text else 0
+    if seconds and seconds % 86400 == 0:
+        days = seconds // 86400
+        return ngettext("%(n)d working day", "%(n)d working days", days) % {"n": days}
+    hours = round(seconds / 3600, 1)
+    return ngettext("%(n)s hour", "%(n)s hours", int(hours)) % {"n": f"{hours:g}"}
 
 
 def _parsed(value: Any) -> datetime | None:
@@ -264,7 +275,7 @@ def _entry(event: Event, ctx: _Context) -> Entry:
         case EventKind.IDLE_IN_STAGE:
             text = _("No update in stage %(stage)s for %(limit)s") % {
                 "stage": _stage(data, ctx),
-                "limit": data.get("limit", ""),
+                "limit": _duration_text(str(data.get("limit", ""))),
             }
         case _:
             # Kinds this page has no sentence for yet still read sensibly.

@@ -69,7 +69,7 @@ class NotificationPreference(models.Model):
         related_name="notification_preference",
     )
     email = models.CharField(
-        _("email"),
+        _("email notifications"),
         max_length=16,
         choices=EmailPreference.choices,
         default=EmailPreference.IMMEDIATE,

@@ -1,6 +1,7 @@
 """The home page (my open tasks) and the language switch."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from sopcrm.core.clock import now
 from sopcrm.crm.records import selectors
-from sopcrm.crm.records.models import Activity, ActivityKind, ActivityStatus
+from sopcrm.crm.records.daily import daily_view
+from sopcrm.crm.records.models import Activity, ActivityKind, ActivityStatus, SlaClock
 
 from ..forms.activities import CompleteTaskForm
 from ..http import WebRequest
@@ -44,6 +46,7 @@ def home(request: WebRequest) -> HttpResponse:
         .order_by("due_at", "pk")[:HOME_TASK_LIMIT]
     )
     current = now()
+    day = daily_view(request.user, limit=20)
     return render(
         request,
         "web/home.html",
@@ -53,8 +56,39 @@ def home(request: WebRequest) -> HttpResponse:
                 for task, form in tasks_with_forms(tasks)
             ],
             "task_limit": HOME_TASK_LIMIT,
+            # S-45: response clocks at risk or late, and approvals waiting for the user.
+            "clocks": _clocks(request, day.sla_at_risk, current),
+            "approvals_waiting": len(day.awaiting_approval),
         },
     )
+
+
+@dataclass(frozen=True)
+class HomeClock:
+    name: str
+    href: str
+    due_at: datetime
+    late: bool
+
+
+def _clocks(request: WebRequest, clocks: list[SlaClock], current: datetime) -> list[HomeClock]:
+    """The records behind the response clocks, by name (two queries at most)."""
+    names: dict[tuple[str, int], str] = {}
+    for record_type, selector in (("lead", selectors.lead_list), ("deal", selectors.deal_list)):
+        ids = [c.record_id for c in clocks if c.record_type == record_type]
+        if ids:
+            for record in selector(request.user).filter(pk__in=ids):
+                names[(record_type, record.pk)] = str(record)
+    return [
+        HomeClock(
+            names[(c.record_type, c.record_id)],
+            reverse(f"{c.record_type}_detail", args=[c.record_id]),
+            c.due_at,
+            c.due_at < current,
+        )
+        for c in clocks
+        if (c.record_type, c.record_id) in names
+    ]
 
 
 @require_POST
