@@ -32,8 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with fresh_database(keep=options.keep_db) as database:
         from bench import timers
 
-        print(f"timers on {database}: {options.pending:,} pending, {options.due:,} due x "
-              f"{options.repeat}")
+        print(
+            f"timers on {database}: {options.pending:,} pending, {options.due:,} due x "
+            f"{options.repeat}"
+        )
         result = timers.run(
             pending=options.pending, due=options.due, repeat=options.repeat, seed=options.seed
         )
@@ -44,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Python {machine['python']}, Django {machine['django']}, {db['vendor']} {db['version']}; "
         f"load average {machine['load_average']} -> {machine['load_average_after']}"
     )
+    print("database:", json.dumps(db))
     print_table(
         f"Timers ({db['vendor']}, {options.pending:,} pending; median and p95)",
         ["measure", "median", "p95", ""],

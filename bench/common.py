@@ -53,7 +53,7 @@ def _pg_admin(url: str, statements: Sequence[str]) -> None:
     # The server's maintenance database: CREATE/DROP DATABASE cannot run in the target itself.
     with psycopg.connect(_pg_url_for(url, "postgres"), autocommit=True) as conn:
         for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
 
 
 @contextmanager
@@ -125,6 +125,10 @@ def database_description() -> dict[str, Any]:
         described["options"] = settings.get("OPTIONS", {}).get("init_command", "")
     else:
         described["host"] = settings.get("HOST") or "local socket"
+        with connection.cursor() as cursor:
+            for name in ("shared_buffers", "synchronous_commit", "fsync", "max_connections"):
+                cursor.execute(f"SHOW {name}")
+                described[name] = cursor.fetchone()[0]
     return described
 
 

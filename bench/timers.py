@@ -16,8 +16,10 @@ Tasks and timers are created through the bulk path a data generator may use (row
 services): what is measured is the firing, not the creating."""
 
 import random
+import statistics
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from time import perf_counter
 from typing import Any
@@ -36,6 +38,51 @@ FAKE_RECORD_BASE = 10**12
 DEALS = 10
 
 
+@dataclass
+class DatabaseTime:
+    """Statements and commits sent, and seconds spent waiting for the database: statements
+    (SQLite's BEGIN IMMEDIATE among them) through Django's execute wrapper, commits by timing
+    the connection's commit. What is left of a measured time is Python: Django, the handlers."""
+
+    statements: int = 0
+    commits: int = 0
+    seconds: float = 0.0
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        start = perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += perf_counter() - start
+            self.statements += 1
+
+    def timing_commits(self, commit: Callable[[], Any]) -> Callable[[], Any]:
+        def timed() -> Any:
+            start = perf_counter()
+            try:
+                return commit()
+            finally:
+                self.seconds += perf_counter() - start
+                self.commits += 1
+
+        return timed
+
+
+@contextmanager
+def database_time() -> Iterator[DatabaseTime]:
+    spent = DatabaseTime()
+    # The execute wrapper does not see commits; the connection's own method does.
+    commit = getattr(connection, "_commit")  # noqa: B009
+    connection._commit = spent.timing_commits(commit)  # type: ignore[attr-defined]
+    try:
+        with connection.execute_wrapper(spent):
+            yield spent
+    finally:
+        del connection._commit  # type: ignore[attr-defined]
+
+
 def run(*, pending: int, due: int, repeat: int, seed: int = 7) -> dict[str, Any]:
     """Run the suite on the configured database (migrated, a playbook active); the result as
     a JSON-able dict. Leaves its rows behind (the caller owns the database)."""
@@ -49,10 +96,12 @@ def run(*, pending: int, due: int, repeat: int, seed: int = 7) -> dict[str, Any]
         "machine": machine_description(),
     }
 
-    seconds = _generate_pending(pending, random.Random(seed))
+    with database_time() as spent:
+        seconds = _generate_pending(pending, random.Random(seed))
     result["generation"] = {
         "rows": pending,
         "seconds": round(seconds, 3),
+        "database_seconds": round(spent.seconds, 3),
         "rows_per_second": round(pending / seconds) if seconds else None,
         "batch": GENERATION_BATCH,
         "analyzed": _analyze(),
@@ -64,12 +113,23 @@ def run(*, pending: int, due: int, repeat: int, seed: int = 7) -> dict[str, Any]
     result["plans"] = _plans()
     _drain(timers_fire_due)
 
-    firing = [_fire_batch(timers_fire_due, rep, deals, due, open_tasks=True) for _ in range(repeat)]
-    noop = [_fire_batch(timers_fire_due, rep, deals, due, open_tasks=False) for _ in range(repeat)]
-    result["fire_ms_per_timer"] = Stats.of(firing).as_dict()
-    result["fire_per_second"] = round(1000 / Stats.of(firing).median, 1)
-    result["noop_ms_per_timer"] = Stats.of(noop).as_dict()
-    result["noop_per_second"] = round(1000 / Stats.of(noop).median, 1)
+    for name, open_tasks in (("fire", True), ("noop", False)):
+        runs = [
+            _fire_batch(timers_fire_due, rep, deals, due, open_tasks=open_tasks)
+            for _ in range(repeat)
+        ]
+        per_timer = Stats.of([ms for ms, _spent in runs])
+        result[f"{name}_ms_per_timer"] = per_timer.as_dict()
+        result[f"{name}_per_second"] = round(1000 / per_timer.median, 1)
+        result[f"{name}_statements_per_timer"] = round(
+            statistics.median(spent.statements / due for _ms, spent in runs), 1
+        )
+        result[f"{name}_commits_per_timer"] = round(
+            statistics.median(spent.commits / due for _ms, spent in runs), 2
+        )
+        result[f"{name}_database_share"] = round(
+            statistics.median(spent.seconds * 1000 / due / ms for ms, spent in runs), 2
+        )
     result["effects"] = _effects(rep, due * repeat)
     result["machine"]["load_average_after"] = machine_description()["load_average"]
     return result
@@ -252,17 +312,19 @@ def _due_tasks(rep: Any, deals: list[Any], count: int, *, open_tasks: bool) -> N
 
 def _fire_batch(
     fire: Callable[..., int], rep: Any, deals: list[Any], count: int, *, open_tasks: bool
-) -> float:
-    """Milliseconds per timer to fire `count` due task timers."""
+) -> tuple[float, DatabaseTime]:
+    """Milliseconds per timer to fire `count` due task timers, and the database's part."""
     _due_tasks(rep, deals, count, open_tasks=open_tasks)
     fired = 0
-    start = perf_counter()
-    while fired < count:
-        taken = fire(limit=count - fired)
-        if not taken:
-            raise AssertionError(f"only {fired} of {count} timers fired")
-        fired += taken
-    return (perf_counter() - start) * 1000 / count
+    with database_time() as spent:
+        start = perf_counter()
+        while fired < count:
+            taken = fire(limit=count - fired)
+            if not taken:
+                raise AssertionError(f"only {fired} of {count} timers fired")
+            fired += taken
+        elapsed = perf_counter() - start
+    return elapsed * 1000 / count, spent
 
 
 def _effects(rep: Any, expected: int) -> dict[str, int]:
@@ -299,18 +361,28 @@ def report(result: dict[str, Any]) -> list[list[str]]:
             f"generate {generation['rows']:,} pending timers (s)",
             f"{generation['seconds']:.1f}",
             "",
-            f"{generation['rows_per_second'] or 0:,} rows/s",
+            f"{generation['rows_per_second'] or 0:,} rows/s, "
+            f"{generation['database_seconds'] / generation['seconds']:.0%} in the database",
         ],
         ["idle check, nothing due (ms)", *_ms(result["idle_check_ms"]), ""],
         ["claim next due, few due (ms)", *_ms(result["claim_ms"]), f"partial index: {index}"],
         [
             "fire task_due, notify (ms/timer)",
             *_ms(result["fire_ms_per_timer"]),
-            f"{result['fire_per_second']:,} timers/s",
+            _rate(result, "fire"),
         ],
         [
             "fire, task done: no-op (ms/timer)",
             *_ms(result["noop_ms_per_timer"]),
-            f"{result['noop_per_second']:,} timers/s",
+            _rate(result, "noop"),
         ],
     ]
+
+
+def _rate(result: dict[str, Any], name: str) -> str:
+    return (
+        f"{result[f'{name}_per_second']:,} timers/s, "
+        f"{result[f'{name}_statements_per_timer']:g} statements + "
+        f"{result[f'{name}_commits_per_timer']:g} commit per timer, "
+        f"{result[f'{name}_database_share']:.0%} in the database"
+    )

@@ -9,6 +9,8 @@ from django.test import Client
 from sopcrm.core.models import User
 from sopcrm.crm.records.services.transitions import record_transition
 
+from ..automation.conftest import frozen  # noqa: F401 (the frozen-clock fixture)
+
 CONTACT = {
     "first_contact_channel": "whatsapp",
     "requirements_clear": True,

@@ -5,7 +5,7 @@ from django.urls import reverse
 from sopcrm.automation.firing import timers_fire_due
 from sopcrm.crm.records.services.leads import lead_create
 
-from ..automation.conftest import at, frozen  # noqa: F401 (fixture)
+from ..automation.conftest import at
 
 
 def test_the_lead_page_shows_the_sla_breach_and_the_rule_that_fired(client_for, people, frozen):

@@ -1,6 +1,7 @@
 """Services for people and teams (called by the CLI, the demo loader and the admin)."""
 
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from .errors import InvalidInput
@@ -61,18 +62,19 @@ def system_user() -> User:
     """The automation user, created on first use. Its changes are on the timeline under its
     name, it sees every record, and it never triggers rules itself (no loops)."""
     user = User.objects.filter(username=SYSTEM_USERNAME).first()
-    if user is None:
-        user = User(
-            username=SYSTEM_USERNAME,
-            role=Role.ADMIN,
-            display_name="Automation",
-            is_active=False,
-            is_staff=False,
-            is_superuser=False,
-        )
-        user.set_unusable_password()
-        user.save()
-    return user
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():  # two workers starting at once: one creates, one reads
+            return User.objects.create(
+                username=SYSTEM_USERNAME,
+                password=make_password(None),  # unusable: it never logs in
+                role=Role.ADMIN,
+                display_name="Automation",
+                is_active=False,
+            )
+    except IntegrityError:
+        return User.objects.get(username=SYSTEM_USERNAME)
 
 
 def is_system_user(user: User | None) -> bool:
