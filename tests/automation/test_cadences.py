@@ -70,3 +70,19 @@ def test_a_reply_from_the_customer_wakes_a_dormant_deal(people, frozen):
     touch = Activity.objects.get(deal=deal, template_key="dormant_touch")
     assert touch.status == ActivityStatus.CANCELLED
     assert fired_rules("deal", deal.pk)[-1] == "wake_on_reply"
+
+
+def test_a_reply_logged_by_hand_on_whatsapp_stops_the_chase(people, frozen):
+    deal = quoted_deal(people, frozen)
+    activity_create(
+        actor=people.alice,
+        data={
+            "kind": "message",
+            "channel": "whatsapp",
+            "direction": "inbound",
+            "summary": "Customer: we need a lower MOQ",
+            "deal": deal.pk,
+        },
+    )
+    chase = Activity.objects.get(deal=deal, template_key="chase_1")
+    assert chase.status == ActivityStatus.CANCELLED

@@ -165,3 +165,36 @@ def test_a_date_rule_does_not_fire_when_its_condition_no_longer_holds(people, fr
 
 
 assert QUOTE  # the quote used by quoted_deal
+
+
+LOOPING_RULE = """
+      - key: answer_every_email
+        label: {en: Answer every email, zh: 回复每封邮件}
+        trigger: {event: activity_completed, kinds: [email], direction: outbound}
+        actions:
+          - send_email: {template: first_reply}
+"""
+
+
+def test_an_email_sent_by_a_rule_does_not_trigger_rules_again(people):
+    source = bundled_playbook_path("export_trade").read_text()
+    source = source.replace(
+        "    rules:\n      # S-21: three", "    rules:" + LOOPING_RULE + "      # S-21: three", 1
+    )
+    playbook_activate(source=source, source_name="loop.yaml", actor=people.admin)
+    signature_create(actor=people.alice, data={"name": "Alice", "body": "Alice, Sales"})
+    account = account_create(actor=people.alice, data={"name": "Buyer GmbH"})
+    contact = contact_create(actor=people.alice, data={"name": "Ana", "email": "ana@b.example"})
+    deal = deal_create(
+        actor=people.alice, data={"title": "Valves", "contact": contact.pk, "account": account.pk}
+    )
+    from sopcrm.crm.records.services.activities import activity_create
+
+    activity_create(
+        actor=people.alice,
+        data={"kind": "email", "summary": "Sent the catalogue", "deal": deal.pk},
+    )
+    for _tick in range(3):
+        fire()
+    assert OutboundEmail.objects.filter(deal=deal).count() == 1
+    assert fired_rules("deal", deal.pk) == ["answer_every_email"]

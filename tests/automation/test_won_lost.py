@@ -6,6 +6,7 @@ from datetime import timedelta
 from sopcrm.crm.records.daily import remarketing_groups
 from sopcrm.crm.records.models import ListMembership
 from sopcrm.crm.records.services.activities import activity_complete
+from sopcrm.crm.records.services.deals import deal_create
 
 from ..process.conftest import open_tasks
 from ..process.test_export_deal_flow import move, quoted_deal
@@ -86,3 +87,18 @@ def test_lost_deals_are_grouped_by_reason_and_likelihood_counting_each_reason(pe
         ("stable_supplier", "unlikely"): [first.pk],
     }
     assert remarketing_groups(people.wendy) == []
+
+
+def test_remarketing_reads_the_lost_stage_and_reason_of_the_generic_playbook(people, frozen):
+    from sopcrm.playbook.loader import bundled_playbook_path
+    from sopcrm.process.playbooks import playbook_activate
+
+    playbook_activate(
+        source=bundled_playbook_path("generic_b2b").read_text(),
+        source_name="generic_b2b.yaml",
+        actor=people.admin,
+    )
+    deal = deal_create(actor=people.alice, data={"title": "ERP"})
+    deal = move(deal, "lose", {"lost_reason": "Budget cut"}, people.alice)
+    groups = [(g.reason, g.deals) for g in remarketing_groups(people.alice)]
+    assert groups == [("Budget cut", [deal.pk])]

@@ -111,3 +111,8 @@ def test_the_keys_the_checks_know_are_the_crm_choices():
 
     assert set(ACTIVITY_KINDS) == set(ActivityKind.values)
     assert set(FEEDBACK_TYPES) == set(FeedbackType.values)
+
+
+def test_a_stage_is_not_a_field_change():
+    text = RULE.replace("{event: idle_in_stage}", "{event: field_changed, fields: [stage]}")
+    assert [m for _line, m in problems(text)] == ["a stage change is not a field change"]

@@ -34,7 +34,14 @@ from sopcrm.playbook.schema import (
     RuleDef,
 )
 
-from .records import admins, in_language, record_name, stage_label, team_managers
+from .records import (
+    admins,
+    calendar_of_record,
+    in_language,
+    record_name,
+    stage_label,
+    team_managers,
+)
 
 UPDATERS: dict[str, Any] = {
     RecordType.LEAD: lead_update,
@@ -151,7 +158,9 @@ def _fill(text: str, firing: Firing, user: User) -> str:
         "record": record_name(firing.record),
         "owner": str(firing.record.owner) if firing.record.owner else _("nobody"),
         "stage": stage_label(firing.record_type, firing.record, user.language or "zh-hans"),
-        "due": due.astimezone().strftime("%Y-%m-%d %H:%M") if due else "",
+        "due": due.astimezone(calendar_of_record(firing.record).zone).strftime("%Y-%m-%d %H:%M")
+        if due
+        else "",
     }
     for name, value in values.items():
         text = text.replace("{" + name + "}", value)

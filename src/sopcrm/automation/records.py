@@ -4,9 +4,12 @@ from typing import Any
 
 from django.utils.translation import override
 
+from sopcrm.core.calendar import BusinessCalendar
 from sopcrm.core.models import RecordType, Role, User
 from sopcrm.crm.records.models import Account, Contact, Deal, Lead
 from sopcrm.crm.records.services.timing import object_def
+from sopcrm.process.engine import calendar_for
+from sopcrm.process.playbooks import active_version, playbook_for_version
 
 MODELS: dict[str, type[Any]] = {
     RecordType.LEAD: Lead,
@@ -40,9 +43,17 @@ def team_managers(owner: User | None) -> list[User]:
     managers: list[User] = []
     if owner is not None and owner.team_id is not None:
         managers = list(
-            User.objects.filter(team_id=owner.team_id, role=Role.MANAGER, is_active=True)
+            User.objects.filter(team_id=owner.team_id, role=Role.MANAGER, is_active=True).order_by(
+                "pk"
+            )
         )
     return managers or admins()
+
+
+def calendar_of_record(record: Any) -> BusinessCalendar:
+    """The business calendar of the playbook the record runs under."""
+    version_id = getattr(record, "playbook_version_id", None) or active_version().pk
+    return calendar_for(playbook_for_version(version_id).calendar)
 
 
 def admins() -> list[User]:

@@ -10,7 +10,7 @@ from sopcrm.core.errors import DomainError, InvalidInput
 from sopcrm.core.events import event_record
 from sopcrm.core.models import EventKind, User
 from sopcrm.crm.records.services.playbook_context import field_values
-from sopcrm.crm.records.services.timing import object_def
+from sopcrm.crm.records.services.timing import object_def, rules_quiet
 from sopcrm.playbook.schema import ObjectType, RuleDef, Trigger, TriggerKind
 from sopcrm.process import engine
 from sopcrm.process.playbooks import active_version, playbook_for_version
@@ -90,7 +90,7 @@ def rules_run(
         if late:
             base["late"] = True
         try:
-            with transaction.atomic():
+            with transaction.atomic(), rules_quiet():
                 done = [perform(a, i, firing) for i, a in enumerate(rule.actions)]
                 event_record(
                     record_type=record_type,

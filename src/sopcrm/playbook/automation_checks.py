@@ -119,7 +119,13 @@ class AutomationChecker:
                     "it applies to: " + ", ".join(sorted(kinds)),
                 )
         for index, key in enumerate(trigger.fields):
-            if key not in self.c.types:
+            if key in ("stage", "pipeline"):
+                yield self.problem(
+                    (*t_at, "fields", index),
+                    f"a {key} change is not a field change",
+                    "use the stage_entered or stage_left trigger",
+                )
+            elif key not in self.c.types:
                 yield self.problem(
                     (*t_at, "fields", index),
                     f"unknown field '{key}'",

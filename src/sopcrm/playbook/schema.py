@@ -415,7 +415,7 @@ class NotifyDef(Strict):
 
 class AssignTarget(StrEnum):
     MANAGER = "manager"  # the first manager of the owner's team
-    LEAST_LOADED_IN_TEAM = "least_loaded_in_team"  # the active rep with fewest open records
+    LEAST_LOADED_IN_TEAM = "least_loaded_in_team"  # the owner's teammate with fewest open tasks
 
 
 class AssignDef(Strict):

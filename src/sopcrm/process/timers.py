@@ -5,7 +5,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from sopcrm.core.clock import now
+from sopcrm.core.errors import Conflict, NotFound
 from sopcrm.core.events import jsonable
 
 from .models import Timer, TimerKind, TimerStatus
@@ -94,3 +97,31 @@ def timer_claim_due(at: datetime) -> Timer | None:
         .order_by("due_at", "id")
         .first()
     )
+
+
+def timers_failed(*, limit: int = 100) -> list[Timer]:
+    return list(Timer.objects.filter(status=TimerStatus.FAILED).order_by("-fired_at")[:limit])
+
+
+def timer_retry(timer_id: int) -> Timer:
+    """Put a failed timer back in the queue, due now, with its attempts counted afresh."""
+    timer = Timer.objects.filter(pk=timer_id, status=TimerStatus.FAILED).first()
+    if timer is None:
+        raise NotFound(_("No failed timer %(id)s.") % {"id": timer_id})
+    same_purpose = Timer.objects.filter(
+        kind=timer.kind,
+        record_type=timer.record_type,
+        record_id=timer.record_id,
+        key=timer.key,
+        status=TimerStatus.PENDING,
+    )
+    if same_purpose.exists():
+        raise Conflict(_("A newer timer for the same deadline is pending."), code="superseded")
+    timer.status, timer.due_at, timer.attempts, timer.fired_at = (
+        TimerStatus.PENDING,
+        now(),
+        0,
+        None,
+    )
+    timer.save(update_fields=["status", "due_at", "attempts", "fired_at"])
+    return timer

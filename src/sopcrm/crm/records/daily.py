@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from sopcrm.core.clock import now
 from sopcrm.core.models import RecordType, User
+from sopcrm.playbook.schema import ObjectType, StageKind
+from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from . import selectors
 from .models import (
@@ -78,27 +80,45 @@ class RemarketingGroup:
         return len(self.deals)
 
 
+def _lost_stages() -> list[str]:
+    deal = playbook_for_version(active_version().pk).object(ObjectType.DEAL)
+    return [s.key for p in deal.pipelines for s in p.stages if s.kind == StageKind.LOST]
+
+
+def _reasons(values: dict[str, Any]) -> list[str]:
+    """The lost reasons: a multi-choice `lost_reasons` (export trade) or a single `lost_reason`."""
+    many = values.get("lost_reasons")
+    if isinstance(many, list) and many:
+        return [str(r) for r in many]
+    one = values.get("lost_reason")
+    return [str(one)] if one else [""]
+
+
 def remarketing_groups(user: User) -> list[RemarketingGroup]:
-    """Lost deals the user can see, grouped by lost reason x reactivation likelihood (S-40). A
-    deal lost for two reasons is in both reason groups."""
+    """Lost deals the user can see (in a stage of kind `lost`), grouped by lost reason x
+    reactivation likelihood (S-40). A deal lost for two reasons is in both reason groups."""
     groups: dict[tuple[str, str], RemarketingGroup] = {}
-    lost = selectors.deal_list(user).filter(closed_at__isnull=False, stage="lost")
+    lost = selectors.deal_list(user).filter(closed_at__isnull=False, stage__in=_lost_stages())
     for deal_id, custom in lost.values_list("pk", "custom").order_by("pk"):
         values: dict[str, Any] = custom or {}
         likelihood = str(values.get("reactivation_likelihood") or "")
-        for reason in values.get("lost_reasons") or [""]:
+        for reason in _reasons(values):
             key = (str(reason), likelihood)
             groups.setdefault(key, RemarketingGroup(*key)).deals.append(deal_id)
     return sorted(groups.values(), key=lambda g: (-g.count, g.reason, g.likelihood))
 
 
-def list_members(user: User, list_key: str) -> list[tuple[str, Any]]:
-    """The records on a playbook list the user can see, newest first."""
-    rows = ListMembership.objects.filter(list_key=list_key).order_by("-added_at")
+def list_members(user: User, list_key: str, *, limit: int = 500) -> list[tuple[str, Any]]:
+    """The records on a playbook list the user can see, newest first (at most `limit`)."""
+    rows = list(
+        ListMembership.objects.filter(list_key=list_key)
+        .order_by("-added_at", "-pk")
+        .values_list("record_type", "record_id")
+    )
     by_type: dict[str, list[int]] = defaultdict(list)
-    for membership in rows:
-        by_type[membership.record_type].append(membership.record_id)
-    found: list[tuple[str, Any]] = []
+    for record_type, record_id in rows:
+        by_type[record_type].append(record_id)
+    visible: dict[tuple[str, int], Any] = {}
     lists = {
         RecordType.DEAL: selectors.deal_list,
         RecordType.LEAD: selectors.lead_list,
@@ -108,5 +128,6 @@ def list_members(user: User, list_key: str) -> list[tuple[str, Any]]:
     for record_type, ids in by_type.items():
         selector = lists.get(RecordType(record_type))
         if selector is not None:
-            found += [(record_type, r) for r in selector(user).filter(pk__in=ids)]
-    return found
+            visible.update({(record_type, r.pk): r for r in selector(user).filter(pk__in=ids)})
+    ordered = [(t, visible[(t, i)]) for t, i in rows if (t, i) in visible]
+    return ordered[:limit]

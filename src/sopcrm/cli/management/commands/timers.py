@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sopcrm.automation.firing import timers_fire_due
 from sopcrm.core.clock import now
+from sopcrm.core.errors import Conflict, NotFound
 from sopcrm.process.models import TimerKind
-from sopcrm.process.timers import timers_pending
+from sopcrm.process.timers import timer_retry, timers_failed, timers_pending
 
 
 class Command(BaseCommand):
@@ -19,10 +20,29 @@ class Command(BaseCommand):
         parser.add_argument(
             "--fire", action="store_true", help="fire the due timers now, then report how many"
         )
+        parser.add_argument(
+            "--failed", action="store_true", help="list the timers that failed (with the error)"
+        )
+        parser.add_argument(
+            "--retry", type=int, metavar="ID", help="put a failed timer back to fire now"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
+        if options["retry"] is not None:
+            try:
+                timer = timer_retry(options["retry"])
+            except (NotFound, Conflict) as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"timer {timer.pk} will fire on the next tick")
+            return
+        if options["failed"]:
+            for timer in timers_failed(limit=options["limit"]):
+                record = f"{timer.record_type}#{timer.record_id}"
+                error = timer.last_error.splitlines()[0][:120] if timer.last_error else ""
+                self.stdout.write(f"{timer.pk:>8}  {timer.kind:<9} {record:<16} {error}")
+            return
         if options["fire"]:
             fired = timers_fire_due(limit=options["limit"])
             self.stdout.write(f"fired {fired} timer(s)")

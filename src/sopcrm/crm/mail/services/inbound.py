@@ -91,8 +91,10 @@ def _attach(
     occurred_at: datetime,
 ) -> None:
     record = _lock(record)
-    inbound.activity = _log_reply(inbound, record, actor=actor, occurred_at=occurred_at)
+    # The chase stops first, as noticed by the system (an email reply), before the reply is
+    # logged (logging an inbound contact would stop it too, as the logging user).
     tasks_stop_on_reply(record, actor=stopped_by)
+    inbound.activity = _log_reply(inbound, record, actor=actor, occurred_at=occurred_at)
 
 
 def _store(raw: bytes, parsed: ParsedEmail, source: str) -> InboundEmail:

@@ -27,8 +27,8 @@ from ..models import (
 from . import changes as c
 from .guards import lock_visible
 from .logging import event_log, log_changes
-from .process_tasks import after_completion, completion_problems
-from .slas import slas_note_contact
+from .process_tasks import after_completion, completion_problems, tasks_stop_on_reply
+from .slas import is_customer_reply, slas_note_contact
 from .timing import record_timers_refresh, task_timer_sync
 
 _LINKS = {
@@ -169,6 +169,8 @@ def _touch_records(activity: Activity, actor: User | None) -> None:
             continue
         if isinstance(record, Lead | Deal):
             slas_note_contact(activity, record, actor=actor)
+            if is_customer_reply(activity):  # by email, WhatsApp, phone...: the chase stops
+                tasks_stop_on_reply(record, actor=actor)
         record_timers_refresh(record_type, record)
 
 

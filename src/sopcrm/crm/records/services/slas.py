@@ -36,6 +36,11 @@ def is_customer_contact(activity: Activity) -> bool:
     )
 
 
+def is_customer_reply(activity: Activity) -> bool:
+    """A contact that came from the customer: an inbound call, email, meeting or message."""
+    return activity.direction == Direction.INBOUND and activity.kind in CONTACT_KINDS
+
+
 def _target(sla: SlaDef, record: StagedRecord) -> str:
     values = field_values(record, ObjectType(record_type_of(record).value))
     today = today_of(record)

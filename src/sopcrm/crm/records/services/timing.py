@@ -3,6 +3,9 @@ due time, the idle limit of the record's stage (S-23), the dates rules wait for,
 of changes rules react to. Services call `task_timer_sync` when a task changes and
 `record_timers_refresh` when a record changes or is touched by an activity."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time
 from typing import Any
 
@@ -153,12 +156,24 @@ _TRIGGERS_OF_EVENT: dict[str, tuple[TriggerKind, ...]] = {
     EventKind.ACTIVITY_CREATED: (TriggerKind.ACTIVITY_COMPLETED,),
 }
 _RULE_OBJECTS = {RecordType.LEAD, RecordType.DEAL, RecordType.ACCOUNT, RecordType.CONTACT}
+# Set while a rule's actions run: what they change is not queued for rules, whoever acts (an
+# email a rule sends goes out as the owner), so rules cannot trigger rules.
+_rule_running: ContextVar[bool] = ContextVar("rule_running", default=False)
+
+
+@contextmanager
+def rules_quiet() -> Iterator[None]:
+    token = _rule_running.set(True)
+    try:
+        yield
+    finally:
+        _rule_running.reset(token)
 
 
 def rules_queue(event: Event, actor: User | None) -> None:
     """Queue a change for the rules that react to it, if any rule of the active playbook
     listens. Changes the automation itself makes are not queued, so rules cannot loop."""
-    if event.record_type not in _RULE_OBJECTS or is_system_user(actor):
+    if event.record_type not in _RULE_OBJECTS or is_system_user(actor) or _rule_running.get():
         return
     triggers = _TRIGGERS_OF_EVENT.get(event.kind)
     if triggers is None:
