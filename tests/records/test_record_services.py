@@ -4,7 +4,7 @@ import pytest
 
 from sopcrm.core.errors import InvalidInput, NotFound
 from sopcrm.core.models import Event, EventKind, RecordType
-from sopcrm.crm.records.models import Account, Deal, Lead
+from sopcrm.crm.records.models import Account, Activity, Deal, Lead
 from sopcrm.crm.records.services.accounts import account_create, account_update
 from sopcrm.crm.records.services.contacts import contact_create
 from sopcrm.crm.records.services.deals import deal_create, deal_update
@@ -12,7 +12,8 @@ from sopcrm.crm.records.services.leads import lead_create
 
 
 def _events(record, kind):
-    return Event.objects.filter(record_id=record.pk, kind=kind)
+    record_type = type(record).__name__.lower()
+    return Event.objects.filter(record_type=record_type, record_id=record.pk, kind=kind)
 
 
 def test_account_country_and_phone_are_normalised(people):
@@ -102,6 +103,14 @@ def test_manager_reassigns_within_team_and_it_is_logged(people):
     deal_update(deal, actor=people.east_manager, data={"owner": people.bob.pk})
     change = _events(deal, EventKind.OWNER_CHANGED).get()
     assert change.data == {"old": people.alice.pk, "new": people.bob.pk}
+
+
+def test_a_new_owner_takes_over_the_open_tasks(people):
+    deal = deal_create(actor=people.alice, data={"title": "V"})
+    deal_update(deal, actor=people.east_manager, data={"owner": people.bob.pk})
+    assert set(Activity.objects.filter(deal=deal).values_list("owner", flat=True)) == {
+        people.bob.pk
+    }
 
 
 def test_manager_cannot_assign_to_another_team(people):

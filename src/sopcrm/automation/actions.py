@@ -17,7 +17,6 @@ from sopcrm.crm.messaging.services.compose import email_compose
 from sopcrm.crm.notifications.services import notify
 from sopcrm.crm.records.models import Activity, ActivityStatus, Deal, Lead, ListMembership
 from sopcrm.crm.records.services.accounts import account_update
-from sopcrm.crm.records.services.activities import activity_update
 from sopcrm.crm.records.services.contacts import contact_update
 from sopcrm.crm.records.services.deals import deal_update
 from sopcrm.crm.records.services.leads import lead_update
@@ -122,17 +121,8 @@ def _assign(assign: AssignDef, index: int, firing: Firing) -> dict[str, Any]:
         target = _least_loaded(previous)
     if target is None or target == previous:
         return {"owner": previous.pk if previous else None, "changed": False}
-    _update(firing, {"owner": target.pk})
-    # The record's open tasks of the previous owner follow the record.
-    moved = 0
-    if previous is not None and isinstance(firing.record, Lead | Deal):
-        link = (
-            {"lead": firing.record} if isinstance(firing.record, Lead) else {"deal": firing.record}
-        )
-        for task in Activity.objects.filter(**link, owner=previous, status=ActivityStatus.OPEN):
-            activity_update(task, actor=firing.system, data={"owner": target.pk})
-            moved += 1
-    return {"owner": target.pk, "previous": previous.pk if previous else None, "tasks": moved}
+    _update(firing, {"owner": target.pk})  # the open tasks follow (services/ownership.py)
+    return {"owner": target.pk, "previous": previous.pk if previous else None}
 
 
 def _recipients(to: tuple[Recipient, ...], firing: Firing) -> list[User]:

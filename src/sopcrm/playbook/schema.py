@@ -467,6 +467,110 @@ class ListDef(Strict):
     label: Label
 
 
+# -- intake: qualification, assignment, duplicates, forms, conversion (S-25..S-32) -------------
+
+
+class Band(Strict):
+    """`value` when the count of confirmed items is at least `at_least` (bands highest first)."""
+
+    at_least: int = Field(ge=0)
+    value: Key
+
+
+class ScoreDef(Strict):
+    """A choice field set from the count of confirmed checklist items (priority, track)."""
+
+    field: Key
+    bands: tuple[Band, ...] = Field(min_length=1)
+
+
+class GradeBand(Strict):
+    """For counts of at least `at_least`: the grade for each buyer strength (option key), and
+    for a strength not yet known under the key `unknown`."""
+
+    at_least: int = Field(ge=0)
+    grades: dict[str, Key]
+
+
+class GradeDef(Strict):
+    field: Key
+    strength: Key
+    bands: tuple[GradeBand, ...] = Field(min_length=1)
+
+
+class QualificationDef(Strict):
+    """The inquiry checklist (S-27..S-29): a multi_choice `field` whose options are the items;
+    the confirmed count sets the `scores` fields and, with the buyer strength, the grade."""
+
+    field: Key
+    core: tuple[Key, ...] = ()
+    key_items: tuple[Key, ...] = ()
+    scores: tuple[ScoreDef, ...] = ()
+    grade: GradeDef | None = None
+
+
+class AssignMethod(StrEnum):
+    ROUND_ROBIN = "round_robin"
+    WEIGHTED = "weighted"
+    LEAST_OPEN = "least_open"
+
+
+class PoolMember(Strict):
+    user: str = Field(min_length=1, max_length=150)  # a username
+    weight: int = Field(default=1, ge=1, le=100)
+
+
+class AssignmentRule(Strict):
+    """New leads the condition holds for go to the pool (S-26): its members in turn (round
+    robin), in proportion to their weights, or to the one with the fewest open leads. Members
+    who are inactive, away, or at their daily cap are skipped."""
+
+    key: Key
+    label: Label
+    when: ConditionText | None = None
+    pool: tuple[PoolMember, ...] = ()
+    team: str | None = Field(default=None, min_length=1, max_length=100)  # every active rep of it
+    method: AssignMethod = AssignMethod.ROUND_ROBIN
+    daily_cap: int | None = Field(default=None, ge=1)
+
+
+class AssignmentDef(Strict):
+    """The first rule that matches assigns; none matching, or nobody available, leaves the lead
+    in the unassigned queue managers hand out."""
+
+    rules: tuple[AssignmentRule, ...] = ()
+
+
+class DuplicatePolicy(StrEnum):
+    LINK = "link"  # create the lead, linked to the one it duplicates
+    MERGE = "merge"  # add the inquiry to the existing open lead instead
+
+
+class DuplicatesDef(Strict):
+    on_intake: DuplicatePolicy = DuplicatePolicy.LINK
+    company_similarity: int = Field(default=90, ge=50, le=100)  # rapidfuzz score, 0-100
+
+
+class IntakeForm(Strict):
+    """A public form: its inputs (name -> lead field key) and the source it records."""
+
+    key: Key
+    label: Label
+    source: Key = "website_form"
+    fields: dict[str, Key] = Field(min_length=1)
+    required: tuple[str, ...] = ()
+    thank_you: Label | None = None
+
+
+class ConversionDef(Strict):
+    """Converting a qualified lead (S-05): which lead field fills which field of the new
+    account, contact and deal. Nothing else is copied."""
+
+    account: dict[Key, Key] = Field(default_factory=dict)
+    contact: dict[Key, Key] = Field(default_factory=dict)
+    deal: dict[Key, Key] = Field(default_factory=dict)
+
+
 class ObjectDef(Strict):
     fields: tuple[FieldDef, ...] = ()
     pipelines: tuple[Pipeline, ...] = ()
@@ -475,6 +579,10 @@ class ObjectDef(Strict):
     slas: tuple[SlaDef, ...] = ()
     cadences: tuple[Cadence, ...] = ()
     rules: tuple[RuleDef, ...] = ()
+    qualification: QualificationDef | None = None
+    assignment: AssignmentDef | None = None
+    duplicates: DuplicatesDef | None = None
+    conversion: ConversionDef | None = None
 
     def field(self, key: str) -> FieldDef | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -622,6 +730,7 @@ class Playbook(Strict):
     objects: dict[ObjectType, ObjectDef] = Field(default_factory=dict)
     email_templates: tuple[EmailTemplateDef, ...] = ()
     lists: tuple[ListDef, ...] = ()
+    intake_forms: tuple[IntakeForm, ...] = ()
 
     def object(self, object_type: ObjectType | str) -> ObjectDef:
         return self.objects.get(ObjectType(object_type)) or ObjectDef()
@@ -659,6 +768,17 @@ def _collect_keys() -> frozenset[str]:
         Action,
         RuleDef,
         ListDef,
+        Band,
+        ScoreDef,
+        GradeBand,
+        GradeDef,
+        QualificationDef,
+        PoolMember,
+        AssignmentRule,
+        AssignmentDef,
+        DuplicatesDef,
+        IntakeForm,
+        ConversionDef,
     )
     for model in models:
         for name, info in model.model_fields.items():

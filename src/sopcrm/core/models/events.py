@@ -35,6 +35,11 @@ class EventKind(models.TextChoices):
     SLA_ENDED = "sla_ended", _("SLA ended without a response")
     IDLE_IN_STAGE = "idle_in_stage", _("Idle in stage")
     DATE_REACHED = "date_reached", _("Date reached")
+    ASSIGNED = "assigned", _("Assigned")
+    QUALIFICATION_CHANGED = "qualification_changed", _("Qualification changed")
+    DUPLICATE_FOUND = "duplicate_found", _("Duplicate found")
+    MERGED = "merged", _("Merged")
+    CONVERTED = "converted", _("Converted")
 
 
 class Event(models.Model):

@@ -42,6 +42,12 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Interface language; empty follows the browser."),
     )
+    away_until = models.DateField(
+        _("away until"),
+        null=True,
+        blank=True,
+        help_text=_("On leave until this day (included): new leads are not assigned to them."),
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -11,7 +11,7 @@ from .activities import (
     NewInformation,
 )
 from .approvals import ApprovalRequest, ApprovalStatus
-from .automation import ListMembership, SlaClock, SlaState
+from .automation import AssignmentTurn, ListMembership, SlaClock, SlaState
 from .records import Account, Contact, Deal, Lead, LeadSource, RecordBase, StagedRecord
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "ActivityStatus",
     "ApprovalRequest",
     "ApprovalStatus",
+    "AssignmentTurn",
     "Channel",
     "Contact",
     "Deal",

@@ -80,3 +80,20 @@ class ListMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.list_key}: {self.record_type}#{self.record_id}"
+
+
+class AssignmentTurn(models.Model):
+    """Whose turn it is in an assignment rule's pool. Locked while a lead is assigned, so two
+    leads arriving at once never take the same turn."""
+
+    rule_key = models.CharField(_("assignment rule"), max_length=63, unique=True)
+    last_user_id = models.BigIntegerField(_("last assigned to"), null=True, blank=True)
+    # Smooth weighted round robin: each member's current weight, by user id.
+    weights = models.JSONField(_("current weights"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("assignment turn")
+        verbose_name_plural = _("assignment turns")
+
+    def __str__(self) -> str:
+        return self.rule_key

@@ -129,6 +129,22 @@ class Lead(StagedRecord):
         _("received at"),
         help_text=_("When the inquiry arrived; an import may set a time in the past."),
     )
+    assigned_at = models.DateTimeField(
+        _("assigned at"), null=True, blank=True, help_text=_("When its rep received it.")
+    )
+    assignment_rule = models.CharField(_("assignment rule"), max_length=63, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+    )
+    # A fingerprint of the import row it came from: importing the same file again adds nothing.
+    import_key = models.CharField(
+        _("import key"), max_length=64, null=True, blank=True, unique=True
+    )
 
     class Meta:
         verbose_name = _("lead")

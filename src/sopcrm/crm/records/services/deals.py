@@ -13,6 +13,7 @@ from ..models import Deal
 from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
+from .ownership import owner_changed
 from .staged import place_in_pipeline, start_process, use_active_version
 from .timing import record_timers_refresh
 
@@ -64,7 +65,10 @@ def deal_update(deal: Deal, *, actor: User, data: Mapping[str, Any]) -> Deal:
     )
     if changed:
         deal.updated_at = now()
+        previous_owner = next((c.old for c in changed if c.field == "owner"), False)
         deal.save()
         log_changes(RecordType.DEAL, deal, changed, actor)
+        if previous_owner is not False:
+            owner_changed(deal, previous_owner, actor=actor)
         record_timers_refresh(RecordType.DEAL, deal)
     return deal

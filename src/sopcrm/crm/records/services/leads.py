@@ -10,8 +10,10 @@ from sopcrm.process.playbooks import playbook_for_version
 
 from ..models import Lead, LeadSource
 from . import changes as c
+from .assignment import assignment_choose
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
+from .ownership import log_assigned, owner_changed
 from .staged import place_in_pipeline, start_process, use_active_version
 from .timing import record_timers_refresh
 
@@ -30,10 +32,25 @@ LEAD_CREATE_FIELDS = {**LEAD_FIELDS, "received_at": c.aware_datetime(not_future=
 
 
 @transaction.atomic
-def lead_create(*, actor: User, data: Mapping[str, Any]) -> Lead:
+def lead_create(
+    *,
+    actor: User,
+    data: Mapping[str, Any],
+    assign: bool = False,
+    import_key: str | None = None,
+) -> Lead:
+    """A new lead, owned by `actor`, or with `assign` (intake: forms, batches, imports) by the
+    playbook's assignment rules unless `data` names the owner."""
     require_required(data, ["name"])
     at = now()
-    lead = Lead(owner=actor, created_at=at, updated_at=at, created_by=actor, received_at=at)
+    lead = Lead(
+        owner=None if assign else actor,
+        created_at=at,
+        updated_at=at,
+        created_by=actor,
+        received_at=at,
+        import_key=import_key,
+    )
     values = dict(data)
     pipeline = values.pop("pipeline", None)
     playbook = use_active_version(lead)
@@ -46,8 +63,14 @@ def lead_create(*, actor: User, data: Mapping[str, Any]) -> Lead:
         object_type=ObjectType.LEAD,
     )
     place_in_pipeline(lead, ObjectType.LEAD, pipeline)
+    if assign and lead.owner_id is None:
+        choice = assignment_choose(lead)
+        lead.owner, lead.assignment_rule = choice.owner, choice.rule
+    lead.assigned_at = at if lead.owner_id is not None else None
     lead.save()
     log_created(RecordType.LEAD, lead, actor)
+    if assign:
+        log_assigned(lead, actor)
     start_process(RecordType.LEAD, lead, actor)
     return lead
 
@@ -65,7 +88,10 @@ def lead_update(lead: Lead, *, actor: User, data: Mapping[str, Any]) -> Lead:
     )
     if changed:
         lead.updated_at = now()
+        previous_owner = next((c.old for c in changed if c.field == "owner"), False)
         lead.save()
         log_changes(RecordType.LEAD, lead, changed, actor)
+        if previous_owner is not False:
+            owner_changed(lead, previous_owner, actor=actor)
         record_timers_refresh(RecordType.LEAD, lead)
     return lead

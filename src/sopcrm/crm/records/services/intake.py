@@ -1,0 +1,78 @@
+"""One inquiry in, by any path that is not a person typing it (S-25): the public web form, the
+API batch, CSV/XLSX import. Validation, the duplicate check, assignment (S-26), qualification
+(S-27..S-29), the first-contact task and the first-response clock (S-17/S-18) all happen in
+`lead_create`; this adds what intake needs around it: the import fingerprint (a row imported
+twice is added once) and the playbook's duplicate policy (link or merge, never drop)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.db import transaction
+
+from sopcrm.core.models import Event, EventKind, RecordType, User
+from sopcrm.core.users import system_user
+from sopcrm.playbook.schema import DuplicatePolicy, ObjectType
+from sopcrm.process.playbooks import active_version, playbook_for_version
+
+from ..models import Lead
+from .duplicates import duplicate_find
+from .leads import lead_create
+from .logging import event_log
+
+
+class IntakeOutcome(StrEnum):
+    CREATED = "created"
+    LINKED = "linked"  # created, and linked to the lead it duplicates
+    MERGED = "merged"  # added to the existing lead instead of a new one
+    ALREADY_IMPORTED = "already_imported"  # this import row came in before
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    lead: Lead
+    outcome: IntakeOutcome
+    duplicate_of: Lead | None = None
+
+
+@transaction.atomic
+def lead_intake(
+    *, data: Mapping[str, Any], actor: User | None, import_key: str | None = None
+) -> IntakeResult:
+    """Take in one inquiry. `actor` is who sends it (None for the public form: the automation
+    user). The lead is assigned by the playbook's rules unless `data` names an owner."""
+    if import_key:
+        seen = Lead.objects.filter(import_key=import_key).first()
+        if seen is None:  # a row merged into an existing lead earlier
+            merged = Event.objects.filter(
+                kind=EventKind.MERGED, record_type=RecordType.LEAD, data__import_key=import_key
+            ).first()
+            seen = Lead.objects.filter(pk=merged.record_id).first() if merged else None
+        if seen is not None:
+            return IntakeResult(seen, IntakeOutcome.ALREADY_IMPORTED)
+    by = actor or system_user()
+    obj = playbook_for_version(active_version().pk).object(ObjectType.LEAD)
+    policy = obj.duplicates.on_intake if obj.duplicates else None
+    duplicate = duplicate_find(data) if policy is not None else None
+    if duplicate is not None and policy == DuplicatePolicy.MERGE:
+        from .merging import inquiry_merge
+
+        return IntakeResult(
+            inquiry_merge(duplicate, data, actor=by, import_key=import_key),
+            IntakeOutcome.MERGED,
+            duplicate,
+        )
+    lead = lead_create(actor=by, data=data, assign=True, import_key=import_key)
+    if duplicate is None:
+        return IntakeResult(lead, IntakeOutcome.CREATED)
+    lead.duplicate_of = duplicate
+    lead.save(update_fields=["duplicate_of"])
+    event_log(
+        record_type=RecordType.LEAD,
+        record_id=lead.pk,
+        kind=EventKind.DUPLICATE_FOUND,
+        actor=by,
+        data={"duplicate_of": duplicate.pk},
+    )
+    return IntakeResult(lead, IntakeOutcome.LINKED, duplicate)
