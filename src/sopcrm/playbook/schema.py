@@ -563,9 +563,11 @@ class IntakeForm(Strict):
 
 
 class ConversionDef(Strict):
-    """Converting a qualified lead (S-05): which lead field fills which field of the new
-    account, contact and deal. Nothing else is copied."""
+    """Converting a qualified lead (S-05): taking `transition` creates an account, a contact
+    and a deal, each field filled from the lead field named (target: source). Nothing else is
+    copied."""
 
+    transition: Key = "convert"
     account: dict[Key, Key] = Field(default_factory=dict)
     contact: dict[Key, Key] = Field(default_factory=dict)
     deal: dict[Key, Key] = Field(default_factory=dict)

@@ -31,6 +31,7 @@ from sopcrm.process import engine
 
 from ..models import Activity, ActivityStatus, ApprovalRequest, ApprovalStatus, Deal, Lead
 from . import changes as c
+from .conversion import lead_convert
 from .deals import DEAL_FIELDS
 from .guards import lock_visible
 from .leads import LEAD_FIELDS
@@ -173,6 +174,9 @@ def record_transition[R: Lead | Deal](
     elif target_sub != record.substate:
         _change_substate(record, target_sub, found, actor)
     record.save()
+    conversion = playbook_of(record).object(ObjectType.LEAD).conversion
+    if isinstance(record, Lead) and conversion and conversion.transition == found.key:
+        lead_convert(record, conversion, actor=actor)
     record_timers_refresh(record_type_of(record), record)
     return TransitionResult(record, True, None)
 
