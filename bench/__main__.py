@@ -21,11 +21,34 @@ def _parser() -> argparse.ArgumentParser:
     timers.add_argument(
         "--keep-db", action="store_true", help="leave the PostgreSQL database for inspection"
     )
+    intake = suites.add_parser("intake", help="leads per second through the full intake path")
+    intake.add_argument("--leads", type=int, default=1000, help="leads taken in per repeat")
+    intake.add_argument("--existing", type=int, default=10_000, help="leads already there")
+    intake.add_argument("--repeat", type=int, default=3)
+    intake.add_argument("--keep-db", action="store_true")
     return parser
+
+
+def _intake(options: argparse.Namespace) -> int:
+    with fresh_database(keep=options.keep_db) as database:
+        from bench import intake
+
+        print(f"intake on {database}: {options.leads:,} leads x {options.repeat}")
+        result = intake.run(leads=options.leads, existing=options.existing, repeat=options.repeat)
+    print_table(
+        f"Intake ({result['machine']['database']['vendor']}; median and p95)",
+        ["measure", "median", "p95"],
+        intake.report(result),
+    )
+    print("outcomes:", json.dumps(result["outcomes"]))
+    print(f"\nresult written to {write_result('intake', result)}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    if options.suite == "intake":
+        return _intake(options)
     if min(options.pending, options.due, options.repeat) < 1:
         print("--pending, --due and --repeat must be at least 1", file=sys.stderr)
         return 2

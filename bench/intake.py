@@ -1,0 +1,135 @@
+"""Lead intake at volume (S-25): leads per second through the full path — `lead_intake`, as the
+web form, the API batch and the importer call it: validation and normalisation, the duplicate
+check, assignment, qualification, the first-contact task, the SLA clock and its timers, the
+events — each lead in its own transaction; against the floor of a plain bulk INSERT of the
+same lead rows (no checks, no tasks, no events).
+
+The database first holds `existing` leads (bulk), so the duplicate check has a table to search.
+A share of the inquiries repeat an existing buyer's email (found and linked)."""
+
+import random
+from time import perf_counter
+from typing import Any
+
+from bench.common import Stats, machine_description
+
+COUNTRIES = ["DE", "US", "BR", "IN", "VN", "AE", "MX", "PL", "TR", "NG"]
+WORDS = ["Acme", "Global", "Sun", "Delta", "Nova", "Prime", "Orient", "Atlas", "Vertex", "Blue"]
+KINDS = ["Trading", "Industries", "Imports", "Supply", "Valves", "Tools", "Electric", "Group"]
+
+
+def _company(rng: random.Random, n: int) -> str:
+    return f"{rng.choice(WORDS)} {rng.choice(KINDS)} {n} Ltd"
+
+
+def _inquiry(rng: random.Random, n: int) -> dict[str, Any]:
+    return {
+        "name": f"Buyer {n}",
+        "company": _company(rng, n),
+        "email": f"buyer{n}@company{n}.example",
+        "phone": f"+49 30 {1000000 + n}",
+        "country": rng.choice(COUNTRIES),
+        "source": "b2b_platform",
+        "message": "Please quote 500 pcs DN50 ball valves, CE, delivery to Hamburg.",
+    }
+
+
+def _setup() -> Any:
+    from sopcrm.core.models import Role
+    from sopcrm.core.users import team_create, user_create
+    team = team_create(name="Bench")
+    for n in range(4):
+        user_create(username=f"rep{n}", password=None, role=Role.REP, team=team)
+    return user_create(username="importer", password=None, role=Role.MANAGER, team=team)
+
+
+def _existing(count: int, rng: random.Random) -> None:
+    from sopcrm.core.clock import now
+    from sopcrm.crm.records.models import Lead
+    from sopcrm.process.playbooks import active_version
+
+    version = active_version()
+    at = now()
+    rows = [
+        Lead(
+            name=f"Old buyer {n}",
+            company=_company(rng, 10_000_000 + n),
+            email=f"old{n}@old{n}.example",
+            country=rng.choice(COUNTRIES),
+            playbook_version=version,
+            pipeline="inquiry",
+            stage="new",
+            stage_entered_at=at,
+            received_at=at,
+            created_at=at,
+            updated_at=at,
+        )
+        for n in range(count)
+    ]
+    Lead.objects.bulk_create(rows, batch_size=5000)
+
+
+def run(*, leads: int, existing: int, repeat: int, seed: int = 7) -> dict[str, Any]:
+    from django.db import transaction
+
+    from sopcrm.crm.records.models import Lead
+    from sopcrm.crm.records.services.intake import lead_intake
+    from sopcrm.process.playbooks import active_version
+
+    rng = random.Random(seed)
+    importer = _setup()
+    _existing(existing, rng)
+    full: list[float] = []
+    floor: list[float] = []
+    outcomes: dict[str, int] = {}
+    for round_ in range(repeat):
+        base = (round_ + 1) * 1_000_000
+        batch = [_inquiry(rng, base + n) for n in range(leads)]
+        for n in range(0, leads, 20):  # 5 % repeat an earlier buyer's email
+            batch[n]["email"] = f"old{n}@old{n}.example"
+        start = perf_counter()
+        for data in batch:
+            result = lead_intake(data=data, actor=importer)
+            outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+        full.append(leads / (perf_counter() - start))
+        # The floor: the same rows inserted in bulk, nothing else.
+        version = active_version()
+        from sopcrm.core.clock import now
+
+        at = now()
+        rows = [
+            Lead(
+                **{**data, "email": f"floor{base + i}@x.example"},
+                playbook_version=version,
+                pipeline="inquiry",
+                stage="new",
+                stage_entered_at=at,
+                received_at=at,
+                created_at=at,
+                updated_at=at,
+            )
+            for i, data in enumerate(batch)
+        ]
+        start = perf_counter()
+        with transaction.atomic():
+            Lead.objects.bulk_create(rows, batch_size=1000)
+        floor.append(leads / (perf_counter() - start))
+    full_stats, floor_stats = Stats.of(full), Stats.of(floor)
+    return {
+        "suite": "intake",
+        "parameters": {"leads": leads, "existing": existing, "repeat": repeat},
+        "machine": machine_description(),
+        "full_path_leads_per_s": full_stats.as_dict(),
+        "bulk_insert_rows_per_s": floor_stats.as_dict(),
+        "ratio": round(floor_stats.median / full_stats.median, 1),
+        "outcomes": outcomes,
+    }
+
+
+def report(result: dict[str, Any]) -> list[list[str]]:
+    full, floor = result["full_path_leads_per_s"], result["bulk_insert_rows_per_s"]
+    return [
+        ["full intake path (leads/s)", f"{full['median']:.0f}", f"{full['p95']:.0f}"],
+        ["bulk INSERT floor (rows/s)", f"{floor['median']:.0f}", f"{floor['p95']:.0f}"],
+        ["floor / full path", f"{result['ratio']}x", ""],
+    ]
