@@ -37,6 +37,7 @@ def _inquiry(rng: random.Random, n: int) -> dict[str, Any]:
 def _setup() -> Any:
     from sopcrm.core.models import Role
     from sopcrm.core.users import team_create, user_create
+
     team = team_create(name="Bench")
     for n in range(4):
         user_create(username=f"rep{n}", password=None, role=Role.REP, team=team)

@@ -17,7 +17,29 @@ QUOTE = {
     "quote_valid_until": "2025-12-03",
     "quote_channel": "email",
     "core_specifications": "DN50 stainless, PN16",
+    "quote_type": "range_with_preconditions",  # S-30: no checklist needed
 }
+# S-32: every checklist item clear, so an order needs no change clause.
+ALL_CLEAR = [
+    "specification",
+    "quantity",
+    "lead_time",
+    "certification",
+    "material",
+    "application",
+    "target_price",
+    "payment_terms",
+    "packaging",
+    "incoterm_port",
+    "sample_needed",
+    "decision_maker",
+    "purchase_timing",
+    "target_market",
+    "quality_inspection",
+    "customisation",
+    "company_verified",
+    "current_supplier",
+]
 LOSE = {
     "lost_reasons": ["price_too_high", "lead_time_too_long"],
     "lost_note": "Chose a supplier in Turkey.",

@@ -12,7 +12,7 @@ from django.db import connection, connections
 from sopcrm.core.models import Event, EventKind
 from sopcrm.crm.records.models import Activity, ActivityStatus, ApprovalRequest, Deal
 
-from .flow import CONTACT, LOSE, OUTCOME, QUOTE, deal_at, new_deal, take
+from .flow import ALL_CLEAR, CONTACT, LOSE, OUTCOME, QUOTE, deal_at, new_deal, take
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,7 +105,7 @@ def test_the_same_transition_twice_at_once_one_wins_one_is_stale(
 
 
 def test_win_and_lose_at_once_one_closes_the_deal_the_other_is_stale(shared_db, people, clients):
-    deal = deal_at(clients.alice, "quoted")
+    deal = deal_at(clients.alice, "quoted", custom={"checklist": ALL_CLEAR})
     path = f"/deals/{deal['id']}/transitions"
     won, lost = at_once(
         post(clients.alice, path, {"transition": "win", "data": {"amount": "9000"}}),

@@ -9,7 +9,18 @@ import pytest
 from sopcrm.crm.records.models import Deal, Lead
 
 from .conftest import at, tasks_of, unchanged, utc
-from .flow import CONFIRM, CONTACT, LOSE, OUTCOME, QUOTE, deal_at, new_deal, problems, take
+from .flow import (
+    ALL_CLEAR,
+    CONFIRM,
+    CONTACT,
+    LOSE,
+    OUTCOME,
+    QUOTE,
+    deal_at,
+    new_deal,
+    problems,
+    take,
+)
 
 # -- S-09: first contact ------------------------------------------------------------------------
 
@@ -375,6 +386,7 @@ def test_win_needs_the_amount(clients, quoted):
 
 
 def test_won_creates_the_s22_tasks(clients, quoted, frozen):
+    clients.alice.patch(f"/deals/{quoted['id']}", {"custom": {"checklist": ALL_CLEAR}})
     frozen(at(2025, 11, 14, 11))  # a Friday
     won = take(clients.alice, "deal", quoted["id"], "win", {"amount": "18000.00"})
     assert (won["stage"], won["amount"], won["closed_at"]) == (

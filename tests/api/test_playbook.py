@@ -96,13 +96,19 @@ def test_transitions_carry_requirements_rules_and_approval(clients):
             "quote_channel",
             "core_specifications",
             "lead_time_requirement",
+            "quote_type",
         ],
         "optional": [],
         "rules": [
             {
                 "when": "quote_valid_until >= quote_date",
                 "message": "The quote must be valid on or after the quote date.",
-            }
+            },
+            {
+                "when": "quote_type == 'range_with_preconditions' or checklist_confirmed >= 6",
+                "message": "A precise quote needs at least 6 checklist items clear: confirm "
+                "more, or send a range quote with its preconditions.",
+            },
         ],
         "approval": {
             "when": "discount_percent > 20",

@@ -151,15 +151,28 @@ def test_a_response_after_the_breach_is_recorded_as_missed(people, frozen):
     assert (met.data["within_target"], met.data["minutes"]) == (False, 1500.0)
 
 
+# Eight checklist items clear make an inquiry high priority (S-27; records/test_qualification.py).
+EIGHT_CLEAR = [
+    "specification",
+    "quantity",
+    "lead_time",
+    "certification",
+    "material",
+    "application",
+    "target_price",
+    "payment_terms",
+]
+
+
 def test_a_high_priority_inquiry_has_12_hours(people, frozen):
-    lead = new_lead(people, frozen, custom={"priority": "high"})
+    lead = new_lead(people, frozen, custom={"checklist": EIGHT_CLEAR})
     assert clock_of(lead).due_at == at(2025, 11, 3, 22)
 
 
 def test_raising_the_priority_later_moves_the_points(people, frozen):
     lead = new_lead(people, frozen)
     frozen(at(2025, 11, 3, 11))
-    lead_update(lead, actor=people.alice, data={"custom": {"priority": "high"}})
+    lead_update(lead, actor=people.alice, data={"custom": {"checklist": EIGHT_CLEAR}})
     assert clock_of(lead).due_at == at(2025, 11, 3, 22)
     assert pending("lead", lead.pk, "sla")["first_response:breached"] == at(2025, 11, 3, 22)
 

@@ -15,7 +15,7 @@ from sopcrm.crm.webhooks.services import webhook_create
 from sopcrm.playbook.loader import bundled_playbook_path
 from sopcrm.process.playbooks import playbook_activate
 
-from ..process.test_export_deal_flow import CONTACT, QUOTE, move, quoted_deal
+from ..process.test_export_deal_flow import CONTACT, QUOTE, move, order_ready, quoted_deal
 from .conftest import at, fire, fired_rules, notified, pending
 
 EXTRA_RULES = """
@@ -157,7 +157,7 @@ def test_changing_the_date_moves_the_date_timer(people, frozen):
 
 
 def test_a_date_rule_does_not_fire_when_its_condition_no_longer_holds(people, frozen):
-    deal = quoted_deal(people, frozen)
+    deal = order_ready(quoted_deal(people, frozen), people.alice)
     move(deal, "win", {"amount": "1000"}, people.alice)
     frozen(at(2025, 12, 1, 9, 1))
     fire()

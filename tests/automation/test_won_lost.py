@@ -9,7 +9,7 @@ from sopcrm.crm.records.services.activities import activity_complete
 from sopcrm.crm.records.services.deals import deal_create
 
 from ..process.conftest import open_tasks
-from ..process.test_export_deal_flow import move, quoted_deal
+from ..process.test_export_deal_flow import move, order_ready, quoted_deal
 from .conftest import at, fire, fired_rules
 
 LOST = {"lost_reasons": ["price_too_high"], "lost_note": "Chose a cheaper offer."}
@@ -37,7 +37,7 @@ def lists_of(deal):
 
 
 def test_winning_creates_order_production_after_sales_and_review_tasks(people, frozen):
-    deal = quoted_deal(people, frozen)
+    deal = order_ready(quoted_deal(people, frozen), people.alice)
     frozen(at(2025, 11, 10, 10))
     deal = move(deal, "win", {"amount": "12000"}, people.alice)
     tasks = open_tasks(deal)

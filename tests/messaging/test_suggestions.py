@@ -29,6 +29,7 @@ QUOTE = {
     "quote_valid_until": "2026-04-01",
     "quote_channel": "email",
     "core_specifications": "DN50 stainless, PN16",
+    "quote_type": "range_with_preconditions",  # S-30: no checklist needed
 }
 
 

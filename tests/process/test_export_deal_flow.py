@@ -7,9 +7,10 @@ from sopcrm.core.errors import Conflict, InvalidInput, NotFound
 from sopcrm.core.models import Event, EventKind
 from sopcrm.crm.records.models import Activity, ActivityStatus
 from sopcrm.crm.records.services.activities import activity_complete
-from sopcrm.crm.records.services.deals import deal_create
+from sopcrm.crm.records.services.deals import deal_create, deal_update
 from sopcrm.crm.records.services.transitions import record_transition
 
+from ..api.flow import ALL_CLEAR
 from .conftest import at, open_tasks
 
 CONTACT = {
@@ -28,6 +29,7 @@ QUOTE = {
     "quote_valid_until": "2025-12-03",
     "quote_channel": "email",
     "core_specifications": "DN50 stainless, PN16",
+    "quote_type": "range_with_preconditions",  # S-30: no checklist needed
 }
 LOSE = {
     "lost_reasons": ["price_too_high", "lead_time_too_long"],
@@ -38,6 +40,11 @@ LOSE = {
 
 def move(deal, key, data, actor):
     return record_transition(deal, transition=key, data=data, actor=actor).record
+
+
+def order_ready(deal, actor):
+    """Every checklist item clear: the order needs no change clause (S-32)."""
+    return deal_update(deal, actor=actor, data={"custom": {"checklist": ALL_CLEAR}})
 
 
 def quoted_deal(people, frozen):
@@ -239,7 +246,7 @@ def test_lost_deal_is_final(people, frozen):
 
 
 def test_won_creates_the_s22_tasks(people, frozen):
-    deal = quoted_deal(people, frozen)
+    deal = order_ready(quoted_deal(people, frozen), people.alice)
     frozen(at(2025, 11, 14, 11))
     deal = move(deal, "win", {"amount": "18000"}, people.alice)
     tasks = open_tasks(deal)

@@ -27,6 +27,7 @@ QUOTE = {
     "quote_valid_until": "2025-12-03",
     "quote_channel": "email",
     "core_specifications": "DN50 stainless, PN16",
+    "quote_type": "range_with_preconditions",  # S-30: no checklist needed
 }
 LOSE = {
     "lost_reasons": ["price_too_high"],

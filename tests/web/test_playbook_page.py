@@ -54,9 +54,13 @@ def test_playbook_page_lists_transitions_with_required_fields_rules_and_approval
         "Expected purchase time",
     ]
     quote = transitions["send_quote"]
-    assert quote.rules == [
-        ("The quote must be valid on or after the quote date.", "quote_valid_until >= quote_date")
-    ]
+    assert quote.rules[0] == (
+        "The quote must be valid on or after the quote date.",
+        "quote_valid_until >= quote_date",
+    )
+    assert quote.rules[1][1] == (
+        "quote_type == 'range_with_preconditions' or checklist_confirmed >= 6"
+    )
     assert quote.approval == ("Discount above 20%", "discount_percent > 20")
     lose = transitions["lose"]
     assert lose.from_text == "any open stage"

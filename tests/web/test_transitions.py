@@ -11,6 +11,7 @@ from sopcrm.crm.records.models import ActivityStatus, ApprovalRequest, ApprovalS
 from sopcrm.crm.records.services.deals import deal_create, deal_update
 from sopcrm.crm.records.services.leads import lead_create
 
+from ..api.flow import ALL_CLEAR
 from .conftest import QUOTE, walk
 
 CONTACT_FORM = {
@@ -23,6 +24,7 @@ QUOTE_FORM = {
     "quote_valid_until": "2025-12-03",
     "quote_channel": "email",
     "core_specifications": "DN50 stainless, PN16",
+    "quote_type": "range_with_preconditions",  # S-30: no checklist needed
     "lead_time_requirement": "30 days",  # prefilled from the confirmation step
 }
 
@@ -198,9 +200,12 @@ def test_lose_form_takes_several_reasons_and_the_optional_competitor(client_for,
 
 
 def test_won_asks_for_the_amount(client_for, people):
-    deal = walk(deal_create(actor=people.alice, data={"title": "V"}), "quoted", people.alice)
+    # Every checklist item clear: no change clause needed (S-32).
+    deal = deal_create(actor=people.alice, data={"title": "V", "custom": {"checklist": ALL_CLEAR}})
+    deal = walk(deal, "quoted", people.alice)
     client = client_for(people.alice)
-    assert list(client.get(_url(deal, "win")).context["form"].fields) == ["amount"]
+    fields = list(client.get(_url(deal, "win")).context["form"].fields)
+    assert fields == ["amount", "change_clause"]
     client.post(_url(deal, "win"), {"amount": "18000.50"})
     deal.refresh_from_db()
     assert deal.stage == "won"

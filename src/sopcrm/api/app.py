@@ -15,6 +15,7 @@ from . import (
     emails,
     errors,
     fields,
+    intake,
     leads,
     mail,
     me,
@@ -38,6 +39,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/accounts", accounts.router)
 api.add_router("/contacts", contacts.router)
+api.add_router("", intake.router)  # before /leads: /leads/batch is not /leads/{lead_id}
 api.add_router("/leads", leads.router)
 api.add_router("/deals", deals.router)
 api.add_router("/activities", activities.router)

@@ -203,10 +203,37 @@ DEAL_PATHS = [
     ["contact", "confirm_requirements", "send_quote", "start_follow_up", "win"],
     ["contact", "confirm_requirements", "send_quote", "lose"],
 ]
+# The inquiry checklist of the export playbook (S-27): how many items each demo deal or lead has
+# clear (the first n, core items first), and the buyer strength, so priorities and grades vary.
+CHECKLIST = (
+    "specification",
+    "quantity",
+    "lead_time",
+    "certification",
+    "material",
+    "application",
+    "target_price",
+    "payment_terms",
+    "packaging",
+    "incoterm_port",
+    "sample_needed",
+    "decision_maker",
+    "purchase_timing",
+    "target_market",
+    "quality_inspection",
+    "customisation",
+    "company_verified",
+    "current_supplier",
+)
+CLEAR_COUNTS = (3, 7, 9, 12, 14, 18, 5)
+STRENGTHS = ("strong", "medium", "price_only")
 
 
-def _transition_data(key: str, rng: random.Random, text: str, amount: int) -> dict[str, Any]:
-    """What a rep fills in for each transition of the export playbook (S-09..S-11, S-13)."""
+def _transition_data(
+    key: str, rng: random.Random, text: str, amount: int, clear: int = 0
+) -> dict[str, Any]:
+    """What a rep fills in for each transition of the export playbook (S-09..S-11, S-13), for a
+    record with `clear` checklist items clear (S-30, S-32)."""
     today = now().date()
     if key == "contact":
         return {
@@ -228,9 +255,11 @@ def _transition_data(key: str, rng: random.Random, text: str, amount: int) -> di
             "quote_valid_until": (quoted_on + timedelta(days=30)).isoformat(),
             "quote_channel": "email",
             "core_specifications": text,
+            "quote_type": "precise" if clear >= 6 else "range_with_preconditions",
         }
     if key == "win":
-        return {"amount": str(amount)}
+        # With 3 or more items still unclear, the contract carries a change clause.
+        return {"amount": str(amount), **({"change_clause": True} if clear < 16 else {})}
     if key == "lose":
         return {
             "lost_reasons": rng.sample(
@@ -310,6 +339,8 @@ def load_demo_data(seed: int = 7) -> bool:
         text, product, quantity = INQUIRIES[index % len(INQUIRIES)]
         path = DEAL_PATHS[index % len(DEAL_PATHS)]
         amount = rng.randrange(8, 180) * 1000
+        # A won deal had every core item clear before the order (S-32).
+        clear = max(CLEAR_COUNTS[index % len(CLEAR_COUNTS)], 14 if "win" in path else 0)
         deal = deal_create(
             actor=rep,
             data={
@@ -322,6 +353,8 @@ def load_demo_data(seed: int = 7) -> bool:
                 "custom": {
                     "product_line": rng.choice(["standard", "custom"]),
                     "region": _region(country),
+                    "checklist": list(CHECKLIST[:clear]),
+                    "buyer_strength": STRENGTHS[index % len(STRENGTHS)],
                 },
             },
         )
@@ -340,9 +373,8 @@ def load_demo_data(seed: int = 7) -> bool:
             discount = 25 if index == 3 else rng.choice([0, 5, 10])
             deal = deal_update(deal, actor=rep, data={"custom": {"discount_percent": discount}})
         for key in path:
-            result = record_transition(
-                deal, transition=key, data=_transition_data(key, rng, text, amount), actor=rep
-            )
+            data = _transition_data(key, rng, text, amount, clear)
+            result = record_transition(deal, transition=key, data=data, actor=rep)
             deal = result.record
             if not result.executed:
                 break
@@ -414,6 +446,7 @@ def load_demo_data(seed: int = 7) -> bool:
                     "product_interest": product,
                     "quantity": quantity,
                     "region": _region(country),
+                    "checklist": list(CHECKLIST[: CLEAR_COUNTS[index % len(CLEAR_COUNTS)]]),
                 },
             },
         )

@@ -13,6 +13,7 @@ OUR_COMMANDS = {
     "mail": "fetch inbound mail over IMAP, deliver the outbox, send a test message",
     "timers": "list pending timers (SLA points, due tasks, idle limits), or fire the due ones",
     "webhook": "add, list, deactivate or rotate outbound webhooks; see their deliveries",
+    "import": "import leads from a CSV or XLSX file (import leads FILE --preset zoho ...)",
 }
 
 

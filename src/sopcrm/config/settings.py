@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "sopcrm.crm.messaging",
     "sopcrm.crm.mail",
     "sopcrm.crm.webhooks",
+    "sopcrm.crm.imports",
     "sopcrm.crm.notifications",
     "sopcrm.web",
     "sopcrm.cli",

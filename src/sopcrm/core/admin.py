@@ -37,7 +37,7 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("team",)
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        (_("sopcrm"), {"fields": ("role", "team", "display_name", "language")}),
+        (_("sopcrm"), {"fields": ("role", "team", "display_name", "language", "away_until")}),
     )
     add_fieldsets = (
         *(DjangoUserAdmin.add_fieldsets or ()),

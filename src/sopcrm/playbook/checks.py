@@ -16,6 +16,7 @@ from sopcrm.core.fieldtypes import FieldType, FieldValueError, clean_value
 from .automation_checks import AutomationChecker
 from .core_fields import CORE_FIELDS, REQUIRABLE_CORE_FIELDS
 from .hints import did_you_mean, duplicates
+from .intake_checks import IntakeChecker
 from .loader import PathKey, Problem, SourceMap
 from .schema import (
     ObjectDef,
@@ -64,6 +65,7 @@ class _ObjectChecker:
         for index, pipeline in enumerate(self.obj.pipelines):
             yield from self.pipeline(pipeline, ("pipelines", index))
         yield from AutomationChecker(self, self.playbook).run()
+        yield from IntakeChecker(self, self.playbook).run()
 
     def fields(self) -> Iterator[Problem]:
         for index, key in duplicates([f.key for f in self.obj.fields]):

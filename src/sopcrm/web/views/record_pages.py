@@ -16,6 +16,7 @@ from sopcrm.core.errors import DomainError
 from sopcrm.core.models import User
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Activity, ActivityStatus, Deal, Lead
+from sopcrm.crm.records.qualification_view import qualification_view
 from sopcrm.crm.records.transition_options import task_completion_fields
 from sopcrm.playbook.schema import FieldDef, Playbook
 from sopcrm.process.fields import editable_field_keys, field_defs
@@ -74,6 +75,12 @@ def record_page(
         "open_tasks": tasks_with_forms(open_tasks),
         "history": history,
         "timeline": timeline.describe(user, record_type, events, playbook, lang),
+        # The inquiry checklist of a lead or deal (S-27..S-29), when its playbook has one.
+        "qualification": (
+            qualification_view(record, user=user, language=lang)
+            if isinstance(record, Lead | Deal)
+            else None
+        ),
         "log_form": LogActivityForm(auto_id="id_log_%s"),
         "task_form": AddTaskForm(auto_id="id_task_%s"),
         "edit_url": reverse(f"{record_type}_edit", args=[record.pk]),

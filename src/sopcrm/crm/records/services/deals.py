@@ -14,6 +14,7 @@ from . import changes as c
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
 from .ownership import owner_changed
+from .qualification import qualification_apply, qualification_log
 from .staged import place_in_pipeline, start_process, use_active_version
 from .timing import record_timers_refresh
 
@@ -45,9 +46,11 @@ def deal_create(*, actor: User, data: Mapping[str, Any]) -> Deal:
         playbook=playbook,
         object_type=ObjectType.DEAL,
     )
+    qualified = qualification_apply(deal, actor=actor)
     place_in_pipeline(deal, ObjectType.DEAL, pipeline)
     deal.save()
     log_created(RecordType.DEAL, deal, actor)
+    qualification_log(deal, qualified, actor=actor)
     start_process(RecordType.DEAL, deal, actor)
     return deal
 
@@ -63,6 +66,7 @@ def deal_update(deal: Deal, *, actor: User, data: Mapping[str, Any]) -> Deal:
         playbook=playbook_for_version(deal.playbook_version_id),
         object_type=ObjectType.DEAL,
     )
+    changed += qualification_apply(deal, actor=actor, changed=changed)
     if changed:
         deal.updated_at = now()
         previous_owner = next((c.old for c in changed if c.field == "owner"), False)

@@ -14,6 +14,7 @@ from .assignment import assignment_choose
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
 from .ownership import log_assigned, owner_changed
+from .qualification import qualification_apply, qualification_log
 from .staged import place_in_pipeline, start_process, use_active_version
 from .timing import record_timers_refresh
 
@@ -62,6 +63,7 @@ def lead_create(
         playbook=playbook,
         object_type=ObjectType.LEAD,
     )
+    qualified = qualification_apply(lead, actor=actor)
     place_in_pipeline(lead, ObjectType.LEAD, pipeline)
     if assign and lead.owner_id is None:
         choice = assignment_choose(lead)
@@ -69,6 +71,7 @@ def lead_create(
     lead.assigned_at = at if lead.owner_id is not None else None
     lead.save()
     log_created(RecordType.LEAD, lead, actor)
+    qualification_log(lead, qualified, actor=actor)
     if assign:
         log_assigned(lead, actor)
     start_process(RecordType.LEAD, lead, actor)
@@ -86,6 +89,7 @@ def lead_update(lead: Lead, *, actor: User, data: Mapping[str, Any]) -> Lead:
         playbook=playbook_for_version(lead.playbook_version_id),
         object_type=ObjectType.LEAD,
     )
+    changed += qualification_apply(lead, actor=actor, changed=changed)
     if changed:
         lead.updated_at = now()
         previous_owner = next((c.old for c in changed if c.field == "owner"), False)
