@@ -18,6 +18,7 @@ disqualified as a duplicate) stands for that other lead. See docs/intake.md.
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
@@ -149,6 +150,7 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _NUMBER = re.compile(r"\d+")
 
 
+@lru_cache(maxsize=65_536)  # the candidates of one inquiry are mostly those of the last
 def company_key(name: str) -> str:
     """A company name without case, punctuation or legal form: what two spellings share."""
     text = unicodedata.normalize("NFKC", name).casefold().strip().replace("&", " and ")
@@ -244,13 +246,12 @@ def _company_matches(leads: QuerySet[Lead], company: str, country: str) -> list[
         pools.append(leads.filter(company__icontains=word))
     if country:
         pools.append(leads.filter(country=country))
-    seen: dict[int, Lead] = {}
+    seen: dict[int, str] = {}
     for pool in pools:
-        for lead in pool.exclude(company="").only(*fields).order_by("-pk")[:COMPANY_CANDIDATES]:
-            seen.setdefault(lead.pk, lead)
-    similar = [
-        pk for pk, lead in seen.items() if _similar(key, company_key(lead.company), threshold)
-    ]
+        rows = pool.exclude(company="").order_by("-pk").values_list(*fields)
+        for pk, name in rows[:COMPANY_CANDIDATES]:
+            seen.setdefault(pk, name)
+    similar = [pk for pk, name in seen.items() if _similar(key, company_key(name), threshold)]
     return list(Lead.objects.filter(pk__in=similar)) if similar else []
 
 
