@@ -15,7 +15,7 @@ from sopcrm.crm.webhooks.services import webhook_create
 from sopcrm.playbook.loader import bundled_playbook_path
 from sopcrm.process.playbooks import playbook_activate
 
-from ..process.test_export_deal_flow import CONTACT, QUOTE, move, order_ready, quoted_deal
+from ..process.test_export_deal_flow import CONTACT, move, order_ready, quoted_deal
 from .conftest import at, fire, fired_rules, notified, pending
 
 EXTRA_RULES = """
@@ -162,9 +162,6 @@ def test_a_date_rule_does_not_fire_when_its_condition_no_longer_holds(people, fr
     frozen(at(2025, 12, 1, 9, 1))
     fire()
     assert "quote_expiring" not in fired_rules("deal", deal.pk)
-
-
-assert QUOTE  # the quote used by quoted_deal
 
 
 LOOPING_RULE = """

@@ -9,18 +9,20 @@ from typing import Any
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from sopcrm.core.clock import now
 from sopcrm.core.errors import InvalidInput
 from sopcrm.core.models import RecordType, Role, User
+from sopcrm.crm.messaging.definitions import definition_of
 from sopcrm.crm.messaging.models import EmailTemplate
 from sopcrm.crm.messaging.services.compose import email_compose
 from sopcrm.crm.notifications.services import notify
-from sopcrm.crm.records.models import Activity, ActivityStatus, Deal, Lead, ListMembership
+from sopcrm.crm.records.models import Activity, ActivityStatus, Deal, Lead
 from sopcrm.crm.records.services.accounts import account_update
 from sopcrm.crm.records.services.contacts import contact_update
 from sopcrm.crm.records.services.deals import deal_update
 from sopcrm.crm.records.services.leads import lead_update
+from sopcrm.crm.records.services.lists import list_add, list_remove
 from sopcrm.crm.records.services.process_tasks import cadence_start, cadence_stop, tasks_create
+from sopcrm.crm.records.services.timing import calendar_of_record
 from sopcrm.crm.webhooks.services import webhook_queue
 from sopcrm.playbook.core_fields import CORE_FIELDS
 from sopcrm.playbook.schema import (
@@ -35,7 +37,6 @@ from sopcrm.playbook.schema import (
 
 from .records import (
     admins,
-    calendar_of_record,
     in_language,
     record_name,
     stage_label,
@@ -187,20 +188,12 @@ def _set(values: dict[str, Any], index: int, firing: Firing) -> dict[str, Any]:
 
 
 def _add_to_list(key: str, index: int, firing: Firing) -> dict[str, Any]:
-    _membership, created = ListMembership.objects.get_or_create(
-        list_key=key,
-        record_type=firing.record_type,
-        record_id=firing.record.pk,
-        defaults={"added_at": now(), "rule_key": firing.rule.key},
-    )
-    return {"list": key, "added": created}
+    added = list_add(key, firing.record_type, firing.record.pk, rule_key=firing.rule.key)
+    return {"list": key, "added": added}
 
 
 def _remove_from_list(key: str, index: int, firing: Firing) -> dict[str, Any]:
-    removed, _detail = ListMembership.objects.filter(
-        list_key=key, record_type=firing.record_type, record_id=firing.record.pk
-    ).delete()
-    return {"list": key, "removed": bool(removed)}
+    return {"list": key, "removed": list_remove(key, firing.record_type, firing.record.pk)}
 
 
 def _start_cadence(key: str, index: int, firing: Firing) -> dict[str, Any]:
@@ -228,8 +221,6 @@ def _send_email(definition: Any, index: int, firing: Firing) -> dict[str, Any]:
             "unknown_template",
             _("No library template %(key)s.") % {"key": definition.template},
         )
-    from sopcrm.crm.messaging.definitions import definition_of
-
     free = {
         section.key: section.presets[0].text
         for section in definition_of(template).sections

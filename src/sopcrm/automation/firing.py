@@ -17,7 +17,8 @@ from sopcrm.core.clock import now
 from sopcrm.core.events import event_record
 from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.core.users import system_user
-from sopcrm.crm.records.models import Activity, ActivityStatus, SlaClock, SlaState
+from sopcrm.crm.records.models import Activity, ActivityStatus
+from sopcrm.crm.records.services.slas import sla_point_reached
 from sopcrm.crm.records.services.timing import idle_timers_set
 from sopcrm.playbook.schema import TriggerKind
 from sopcrm.process.models import Timer, TimerKind, TimerStatus
@@ -124,17 +125,9 @@ _SLA_TRIGGERS = {"at_risk": TriggerKind.SLA_AT_RISK, "breached": TriggerKind.SLA
 def _sla(timer: Timer, system: User, late: bool) -> None:
     record = record_lock(timer.record_type, timer.record_id)
     sla_key, point = timer.data["sla"], timer.data["point"]
-    clock = (
-        SlaClock.objects.select_for_update()
-        .filter(record_type=timer.record_type, record_id=timer.record_id, sla=sla_key)
-        .first()
-    )
-    if record is None or clock is None or clock.state != SlaState.RUNNING or point in clock.fired:
+    clock = sla_point_reached(record, sla_key, point) if record is not None else None
+    if record is None or clock is None:
         return
-    clock.fired = [*clock.fired, point]
-    if point == "breached":
-        clock.breached_at = clock.due_at
-    clock.save()
     kind = _SLA_EVENTS.get(point, EventKind.SLA_ESCALATED)
     _log(
         timer.record_type,

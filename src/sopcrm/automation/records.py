@@ -4,12 +4,9 @@ from typing import Any
 
 from django.utils.translation import override
 
-from sopcrm.core.calendar import BusinessCalendar
 from sopcrm.core.models import RecordType, Role, User
 from sopcrm.crm.records.models import Account, Contact, Deal, Lead
 from sopcrm.crm.records.services.timing import object_def
-from sopcrm.process.engine import calendar_for
-from sopcrm.process.playbooks import active_version, playbook_for_version
 
 MODELS: dict[str, type[Any]] = {
     RecordType.LEAD: Lead,
@@ -48,12 +45,6 @@ def team_managers(owner: User | None) -> list[User]:
             )
         )
     return managers or admins()
-
-
-def calendar_of_record(record: Any) -> BusinessCalendar:
-    """The business calendar of the playbook the record runs under."""
-    version_id = getattr(record, "playbook_version_id", None) or active_version().pk
-    return calendar_for(playbook_for_version(version_id).calendar)
 
 
 def admins() -> list[User]:

@@ -1,6 +1,7 @@
 """Running the playbook's rules for one trigger on one record: match, check the condition,
 perform the actions in a savepoint, log the firing (or the failure) on the timeline."""
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -10,10 +11,9 @@ from sopcrm.core.errors import DomainError, InvalidInput
 from sopcrm.core.events import event_record
 from sopcrm.core.models import EventKind, User
 from sopcrm.crm.records.services.playbook_context import field_values
-from sopcrm.crm.records.services.timing import object_def, rules_quiet
+from sopcrm.crm.records.services.timing import calendar_of_record, object_def, rules_quiet
 from sopcrm.playbook.schema import ObjectType, RuleDef, Trigger, TriggerKind
 from sopcrm.process import engine
-from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from .actions import Firing, perform
 from .records import record_lock
@@ -48,10 +48,8 @@ def matches(rule: RuleDef, facts: dict[str, Any]) -> bool:
     return trigger.escalation is None or facts.get("point") == trigger.escalation
 
 
-def _today(record: Any) -> Any:
-    version_id = getattr(record, "playbook_version_id", None) or active_version().pk
-    zone = engine.calendar_for(playbook_for_version(version_id).calendar).zone
-    return now().astimezone(zone).date()
+def _today(record: Any) -> date:
+    return now().astimezone(calendar_of_record(record).zone).date()
 
 
 def _problems(exc: DomainError) -> list[dict[str, str]] | str:

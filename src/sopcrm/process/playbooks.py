@@ -4,6 +4,7 @@ import json
 import uuid
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -64,3 +65,10 @@ def active_version() -> PlaybookVersion:
     if version is None:
         raise NotFound("No playbook is active; run `sopcrm playbook apply FILE`.")
     return version
+
+
+def playbook_of_record(record: Any) -> Playbook:
+    """The playbook version a record runs under; accounts and contacts (which remember no
+    version) follow the active one."""
+    version_id = getattr(record, "playbook_version_id", None) or active_version().pk
+    return playbook_for_version(version_id)

@@ -12,7 +12,7 @@ from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.core.visibility import owner_visibility
 from sopcrm.playbook.schema import ObjectType, Playbook
 from sopcrm.process.fields import visible_field_keys
-from sopcrm.process.playbooks import active_version, playbook_for_version
+from sopcrm.process.playbooks import playbook_of_record
 
 from .models import Account, Activity, ApprovalRequest, Contact, Deal, Lead
 
@@ -102,8 +102,7 @@ def record_timeline(
         .select_related("actor")
         .order_by("-occurred_at", "-id")[:limit]
     )
-    version_id = getattr(record, "playbook_version_id", None) or active_version().pk
-    hidden = _hidden_custom_keys(user, playbook_for_version(version_id), record_type)
+    hidden = _hidden_custom_keys(user, playbook_of_record(record), record_type)
     return [_redacted(event, hidden) for event in events] if hidden else events
 
 

@@ -12,8 +12,6 @@ from django.utils.translation import get_language
 from sopcrm.core.errors import NotFound
 from sopcrm.core.models import RecordType, User
 from sopcrm.crm.records import selectors
-from sopcrm.playbook.schema import Playbook
-from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from ..forms.base import WebForm
 from ..http import WebRequest
@@ -36,12 +34,6 @@ def record_or_404(user: User, record_type: str, pk: int) -> Any:
 
 def language() -> str:
     return get_language() or "en"
-
-
-def record_playbook(record: Any) -> Playbook:
-    """The playbook version a record runs under; accounts and contacts follow the active one."""
-    version_id = getattr(record, "playbook_version_id", None) or active_version().pk
-    return playbook_for_version(version_id)
 
 
 def record_url(record_type: str, pk: int) -> str:

@@ -20,7 +20,7 @@ from sopcrm.crm.records.qualification_view import qualification_view
 from sopcrm.crm.records.transition_options import task_completion_fields
 from sopcrm.playbook.schema import FieldDef, Playbook
 from sopcrm.process.fields import editable_field_keys, field_defs
-from sopcrm.process.playbooks import active_version, playbook_for_version
+from sopcrm.process.playbooks import active_version, playbook_for_version, playbook_of_record
 
 from .. import display, timeline
 from ..forms.activities import AddTaskForm, CompleteTaskForm, LogActivityForm
@@ -28,7 +28,6 @@ from ..forms.records import RecordForm
 from ..http import WebRequest
 from .common import (
     language,
-    record_playbook,
     record_type_of,
     record_url,
     redirect_to,
@@ -57,7 +56,7 @@ def record_page(
     """The record page: `rows` are the core fields the family shows; the rest is shared."""
     user, lang = request.user, language()
     record_type = record_type_of(record)
-    playbook = record_playbook(record)
+    playbook = playbook_of_record(record)
     activities = selectors.record_activities(user, record)
     open_tasks = list(activities.filter(status=ActivityStatus.OPEN).order_by("due_at", "pk"))
     history = list(
@@ -116,7 +115,7 @@ def edit_record(
         request.POST if request.method == "POST" else None,
         initial=model_to_dict(record),
         user=user,
-        custom_fields=editable_fields(user, record_playbook(record), record_type),
+        custom_fields=editable_fields(user, playbook_of_record(record), record_type),
         custom_values=record.custom,
         language=language(),
     )

@@ -20,6 +20,7 @@ from ..models import Lead
 from .duplicates import duplicate_find
 from .leads import lead_create
 from .logging import event_log
+from .merging import inquiry_merge
 
 
 class IntakeOutcome(StrEnum):
@@ -56,8 +57,6 @@ def lead_intake(
     policy = obj.duplicates.on_intake if obj.duplicates else None
     duplicate = duplicate_find(data) if policy is not None else None
     if duplicate is not None and policy == DuplicatePolicy.MERGE:
-        from .merging import inquiry_merge
-
         return IntakeResult(
             inquiry_merge(duplicate, data, actor=by, import_key=import_key),
             IntakeOutcome.MERGED,

@@ -34,7 +34,7 @@ from .leads import LEAD_CREATE_FIELDS, lead_update
 from .logging import event_log
 from .playbook_context import pipeline_of
 from .timing import record_timers_refresh
-from .transitions import _enter_stage
+from .transitions import record_move_documented
 
 # The core fields a merge chooses between (custom fields are `custom.<key>`).
 MERGE_CORE_FIELDS = ("name", "company", "email", "phone", "country", "source", "message", "owner")
@@ -208,10 +208,8 @@ def _close(absorb: Lead, keep: Lead, actor: User) -> str | None:
     # Not `record_exception_move`: that is the owner's manager authorising a skip in the
     # process, while a rep may merge two leads of their own. The move is logged the same way,
     # with the merge as the documented reason.
-    absorb.updated_at = now()
     reason = _("Merged into lead #%(id)s (%(name)s).") % {"id": keep.pk, "name": keep}
-    substate = lost.substates[0].key if lost.substates else ""
-    _enter_stage(absorb, lost, substate, None, actor, None, exception_reason=reason)
+    record_move_documented(absorb, lost, reason=reason, actor=actor)
     return lost.key
 
 
@@ -248,7 +246,6 @@ def lead_merge(
     absorb.duplicate_of = keep
     absorb.updated_at = now()
     absorb.save()
-    record_timers_refresh(RecordType.LEAD, absorb)
     if keep.duplicate_of_id == absorb.pk:  # the link now points the other way
         keep.duplicate_of = None
         keep.save(update_fields=["duplicate_of"])

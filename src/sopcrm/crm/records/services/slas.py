@@ -148,6 +148,23 @@ def _stop(clock: SlaClock) -> None:
     )
 
 
+def sla_point_reached(record: StagedRecord, sla_key: str, point: str) -> SlaClock | None:
+    """An SLA point's time came: the running clock, marked so the point never fires twice
+    (a breach also records when it happened); None when the clock stopped or it fired."""
+    clock = (
+        SlaClock.objects.select_for_update()
+        .filter(record_type=record_type_of(record), record_id=record.pk, sla=sla_key)
+        .first()
+    )
+    if clock is None or clock.state != SlaState.RUNNING or point in clock.fired:
+        return None
+    clock.fired = [*clock.fired, point]
+    if point == "breached":
+        clock.breached_at = clock.due_at
+    clock.save()
+    return clock
+
+
 def slas_note_contact(activity: Activity, record: StagedRecord, *, actor: User | None) -> None:
     """A completed outbound contact on the record: the first one stops its running clocks."""
     if not is_customer_contact(activity):

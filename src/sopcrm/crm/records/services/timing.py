@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from sopcrm.core.calendar import BusinessCalendar
 from sopcrm.core.clock import now
 from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.core.users import is_system_user
@@ -24,7 +25,7 @@ from sopcrm.playbook.schema import (
 )
 from sopcrm.process.engine import calendar_for
 from sopcrm.process.models import Timer, TimerKind, TimerStatus
-from sopcrm.process.playbooks import active_version, playbook_for_version
+from sopcrm.process.playbooks import playbook_of_record
 from sopcrm.process.timers import timer_set, timers_cancel
 
 from ..models import Activity, ActivityKind, ActivityStatus, Deal, Lead
@@ -48,15 +49,13 @@ def task_timer_sync(task: Activity) -> None:
 
 
 def object_def(record_type: str, record: Any | None = None) -> ObjectDef:
-    """The playbook object a record runs under: its own version for a lead or deal, the active
-    version for an account or contact."""
-    version_id = getattr(record, "playbook_version_id", None) or active_version().pk
-    return playbook_for_version(version_id).object(record_type)
+    """The playbook object a record runs under (see `playbook_of_record`)."""
+    return playbook_of_record(record).object(record_type)
 
 
-def _calendar(record: Any) -> Any:
-    version_id = getattr(record, "playbook_version_id", None) or active_version().pk
-    return calendar_for(playbook_for_version(version_id).calendar)
+def calendar_of_record(record: Any) -> BusinessCalendar:
+    """The business calendar of the playbook the record runs under."""
+    return calendar_for(playbook_of_record(record).calendar)
 
 
 def _idle_limit(rule: RuleDef, obj: ObjectDef, record: Any) -> str | None:
@@ -75,7 +74,7 @@ def _idle_limit(rule: RuleDef, obj: ObjectDef, record: Any) -> str | None:
 def idle_timers_set(record_type: RecordType, record: Any, *, since: datetime) -> None:
     """Restart the record's idle clocks from `since` (its last change or contact)."""
     obj = object_def(record_type, record)
-    calendar = _calendar(record)
+    calendar = calendar_of_record(record)
     for rule in obj.rules_on(TriggerKind.IDLE_IN_STAGE):
         limit = _idle_limit(rule, obj, record)
         if limit is None:
@@ -121,7 +120,7 @@ def date_timers_set(record_type: RecordType, record: Any) -> None:
     if not rules:
         return
     values = field_values(record, ObjectType(record_type.value))
-    calendar = _calendar(record)
+    calendar = calendar_of_record(record)
     for rule in rules:
         due = _date_due(rule, values.get(rule.trigger.field or ""), calendar)
         mine = {"kind": TimerKind.DATE, "record_type": record_type, "record_id": record.pk}

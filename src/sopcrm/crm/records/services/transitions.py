@@ -444,6 +444,14 @@ def record_exception_move(
         raise InvalidInput.single("stage", "unknown_stage", _("No such stage in this pipeline."))
     if stage.key == record.stage:
         raise InvalidInput.single("stage", "same_stage", _("The record is already in this stage."))
+    record_move_documented(record, stage, reason=reason, actor=actor)
+    return record
+
+
+def record_move_documented(record: StagedRecord, stage: Stage, *, reason: str, actor: User) -> None:
+    """Move a locked record to `stage` outside the transitions, logged with `reason` as an
+    exception: what a stage change does (events, tasks, clocks, timers) all happens. The
+    caller has checked who may (a manager's exception; a merge closing the absorbed lead)."""
     record.updated_at = now()
     _enter_stage(
         record,
@@ -456,4 +464,3 @@ def record_exception_move(
     )
     record.save()
     record_timers_refresh(record_type_of(record), record)
-    return record
