@@ -20,17 +20,17 @@ import re
 import secrets
 import time
 import urllib.parse
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from sopcrm.core.clock import now
 from sopcrm.core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from sopcrm.core.fieldtypes import has_nul, is_record_id
+from sopcrm.core.leased import lease_next, record_if_still_leased
 
 from .models import DeliveryStatus, Webhook, WebhookDelivery
 from .signing import delivery_body, signed_headers
@@ -49,7 +49,6 @@ BACKOFF = (
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
 # How long a claimed row stays invisible to other workers: far longer than a post can take.
-LEASE = timedelta(minutes=10)
 # A worker stops taking new deliveries after this long in one call: a receiver that never
 # answers costs 10 s a post, and the worker's other jobs (the mail outbox) wait meanwhile.
 TICK_SECONDS = 30.0
@@ -302,48 +301,11 @@ def webhook_queue(
 # -- posting -------------------------------------------------------------------------------------
 
 
-def _due(at: datetime) -> Q:
-    return Q(status=DeliveryStatus.QUEUED, next_attempt_at__lte=at)
-
-
-def _claim_next() -> WebhookDelivery | None:
-    # A plain read first: on SQLite the claiming transaction takes the database's write lock,
-    # which an idle worker should not do every tick.
-    if not WebhookDelivery.objects.filter(_due(now())).exists():
-        return None
-    with transaction.atomic():
-        at = now()
-        row = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(_due(at))
-            .order_by("next_attempt_at", "pk")
-            .first()
-        )
-        if row is None:
-            return None
-        row.attempts += 1
-        row.next_attempt_at = at + LEASE
-        row.save(update_fields=["attempts", "next_attempt_at"])
-        return row
-
-
-def _record_outcome(row: WebhookDelivery, **changes: object) -> bool:
-    """Write the outcome if the claim is still ours (no other worker took the row over after
-    the lease ran out, and it was not failed by deactivating its webhook meanwhile)."""
-    ours = Q(pk=row.pk, status=DeliveryStatus.QUEUED, attempts=row.attempts)
-    updated = WebhookDelivery.objects.filter(ours).update(**changes)
-    if not updated:
-        logger.warning(
-            "webhooks: delivery %s was taken over before its outcome was recorded", row.pk
-        )
-    return updated == 1
-
-
 def deliver(row: WebhookDelivery) -> bool:
     """Post one claimed row and record the outcome; True when the receiver took it."""
     webhook = Webhook.objects.get(pk=row.webhook_id)
     if not webhook.active:  # deactivated after this row was claimed
-        _record_outcome(row, status=DeliveryStatus.FAILED, last_error=DEACTIVATED)
+        record_if_still_leased(row, status=DeliveryStatus.FAILED, last_error=DEACTIVATED)
         return False
     body = delivery_body(
         delivery_id=row.pk, event=row.event, created_at=row.created_at, payload=row.payload
@@ -363,10 +325,10 @@ def deliver(row: WebhookDelivery) -> bool:
         "response_excerpt": outcome.excerpt,
     }
     if outcome.sent:
-        _record_outcome(row, status=DeliveryStatus.SENT, delivered_at=at, **log)
+        record_if_still_leased(row, status=DeliveryStatus.SENT, delivered_at=at, **log)
         return True
     if row.attempts >= MAX_ATTEMPTS:
-        _record_outcome(row, status=DeliveryStatus.FAILED, next_attempt_at=at, **log)
+        record_if_still_leased(row, status=DeliveryStatus.FAILED, next_attempt_at=at, **log)
         logger.error(
             "webhooks: giving up on delivery %s to %s after %s attempts: %s",
             row.pk,
@@ -375,7 +337,7 @@ def deliver(row: WebhookDelivery) -> bool:
             outcome.error,
         )
         return False
-    _record_outcome(row, next_attempt_at=at + BACKOFF[row.attempts - 1], **log)
+    record_if_still_leased(row, next_attempt_at=at + BACKOFF[row.attempts - 1], **log)
     logger.warning(
         "webhooks: attempt %s of delivery %s to %s failed: %s",
         row.attempts,
@@ -394,7 +356,7 @@ def webhooks_deliver_due(*, limit: int = 50) -> int:
     for _slot in range(limit):
         if time.monotonic() - started > TICK_SECONDS:
             break
-        row = _claim_next()
+        row = lease_next(WebhookDelivery)
         if row is None:
             break
         deliver(row)

@@ -19,10 +19,10 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
 
 from sopcrm.core.clock import now
 from sopcrm.core.events import event_record
+from sopcrm.core.leased import lease_next, record_if_still_leased
 from sopcrm.core.models import EventKind, RecordType
 
 from ..config import mail_setting
@@ -41,7 +41,6 @@ BACKOFF = (
 MAX_ATTEMPTS = len(BACKOFF) + 1
 # How long a claimed row stays invisible to other workers: far longer than a send can take
 # (the SMTP backend times out after 30 s).
-LEASE = timedelta(minutes=10)
 
 
 def mailer_name() -> str:
@@ -70,41 +69,6 @@ def message_for(row: OutboundEmail) -> EmailMultiAlternatives:
     if row.html_body:
         message.attach_alternative(row.html_body, "text/html")
     return message
-
-
-def _due(at: datetime) -> Q:
-    return Q(status=OutboundStatus.QUEUED, next_attempt_at__lte=at)
-
-
-def _claim_next() -> OutboundEmail | None:
-    # A plain read first: on SQLite the claiming transaction takes the database's write lock,
-    # which an idle worker should not do every tick.
-    if not OutboundEmail.objects.filter(_due(now())).exists():
-        return None
-    with transaction.atomic():
-        at = now()
-        row = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
-            .filter(_due(at))
-            .order_by("next_attempt_at", "pk")
-            .first()
-        )
-        if row is None:
-            return None
-        row.attempts += 1
-        row.next_attempt_at = at + LEASE
-        row.save(update_fields=["attempts", "next_attempt_at"])
-        return row
-
-
-def _record_outcome(row: OutboundEmail, **changes: object) -> bool:
-    """Write the outcome if the claim is still ours (no other worker took the row over after
-    the lease ran out)."""
-    ours = Q(pk=row.pk, status=OutboundStatus.QUEUED, attempts=row.attempts)
-    updated = OutboundEmail.objects.filter(ours).update(**changes)
-    if not updated:
-        logger.warning("outbox: row %s was taken over before its outcome was recorded", row.pk)
-    return updated == 1
 
 
 def _log_failure(row: OutboundEmail, error: str) -> None:
@@ -141,14 +105,14 @@ def _log_failure(row: OutboundEmail, error: str) -> None:
 def _failed(row: OutboundEmail, error: str, at: datetime) -> None:
     if row.attempts >= MAX_ATTEMPTS:
         with transaction.atomic():
-            if _record_outcome(
+            if record_if_still_leased(
                 row, status=OutboundStatus.FAILED, last_error=error, next_attempt_at=at
             ):
                 _log_failure(row, error)
         logger.error("outbox: giving up on %s after %s attempts: %s", row.pk, row.attempts, error)
         return
     retry_at = at + BACKOFF[row.attempts - 1]
-    _record_outcome(row, last_error=error, next_attempt_at=retry_at)
+    record_if_still_leased(row, last_error=error, next_attempt_at=retry_at)
     logger.warning("outbox: attempt %s of %s failed: %s", row.attempts, row.pk, error)
 
 
@@ -159,7 +123,7 @@ def deliver(row: OutboundEmail) -> bool:
     except Exception as exc:  # any failure of any backend (SMTP, anymail) is a failed attempt
         _failed(row, f"{type(exc).__name__}: {exc}"[:2000], now())
         return False
-    _record_outcome(row, status=OutboundStatus.SENT, sent_at=now(), last_error="")
+    record_if_still_leased(row, status=OutboundStatus.SENT, sent_at=now(), last_error="")
     return True
 
 
@@ -168,7 +132,7 @@ def outbox_deliver_due(*, limit: int = 50) -> int:
     workers at once (see the module docstring)."""
     sent = 0
     for _ in range(limit):
-        row = _claim_next()
+        row = lease_next(OutboundEmail)
         if row is None:
             break
         sent += deliver(row)
