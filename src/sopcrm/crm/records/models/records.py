@@ -67,6 +67,9 @@ class StagedRecord(RecordBase):
         help_text=_("The step inside the stage, for stages that have steps (S-15)."),
     )
     stage_entered_at = models.DateTimeField(_("in stage since"))
+    # The latest contact with the customer either way (a logged call, email, meeting or message,
+    # or a task done through a channel): what "no contact for 5 days" views and warnings read.
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, db_index=True)
 
     class Meta:
         abstract = True

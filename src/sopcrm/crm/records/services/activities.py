@@ -28,7 +28,7 @@ from . import changes as c
 from .guards import lock_visible
 from .logging import event_log, log_changes
 from .process_tasks import after_completion, completion_problems, tasks_stop_on_reply
-from .slas import is_customer_reply, slas_note_contact
+from .slas import is_contact, is_customer_reply, slas_note_contact
 from .timing import record_timers_refresh, task_timer_sync
 
 _LINKS = {
@@ -168,10 +168,21 @@ def _touch_records(activity: Activity, actor: User | None) -> None:
         if record is None:
             continue
         if isinstance(record, Lead | Deal):
+            _note_last_contact(activity, record)
             slas_note_contact(activity, record, actor=actor)
             if is_customer_reply(activity):  # by email, WhatsApp, phone...: the chase stops
                 tasks_stop_on_reply(record, actor=actor)
         record_timers_refresh(record_type, record)
+
+
+def _note_last_contact(activity: Activity, record: Lead | Deal) -> None:
+    at = activity.occurred_at or activity.completed_at
+    if at is None or not is_contact(activity):
+        return
+    if record.last_contact_at is None or record.last_contact_at < at:
+        # A column update, not save(): the record's own change log is about its fields.
+        type(record).objects.filter(pk=record.pk).update(last_contact_at=at)
+        record.last_contact_at = at
 
 
 @transaction.atomic

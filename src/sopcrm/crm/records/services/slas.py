@@ -36,6 +36,15 @@ def is_customer_contact(activity: Activity) -> bool:
     )
 
 
+def is_contact(activity: Activity) -> bool:
+    """A completed contact with the customer in either direction (notes are not contacts)."""
+    if activity.status != ActivityStatus.DONE or activity.direction == Direction.INTERNAL:
+        return False
+    return activity.kind in CONTACT_KINDS or (
+        activity.kind == ActivityKind.TASK and bool(activity.channel)
+    )
+
+
 def is_customer_reply(activity: Activity) -> bool:
     """A contact that came from the customer: an inbound call, email, meeting or message."""
     return activity.direction == Direction.INBOUND and activity.kind in CONTACT_KINDS
