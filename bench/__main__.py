@@ -1,6 +1,10 @@
 """`uv run python -m bench timers [--pending N] [--due N] [--repeat N]`: SQLite in a temporary
 directory by default; a dedicated PostgreSQL database (`sopcrm_bench`, dropped and created on
-the server DATABASE_URL points at) when DATABASE_URL is set."""
+the server DATABASE_URL points at) when DATABASE_URL is set.
+
+`pages` and `generate` use a database that is kept between runs (`sopcrm_bench_pages` on the
+server DATABASE_URL points at, or SQLite in bench/results/pages-data/), so the 100,000 deals
+are generated once."""
 
 import argparse
 import json
@@ -8,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bench.common import fresh_database, print_table, write_result
+from bench.pages import kept_database
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +31,73 @@ def _parser() -> argparse.ArgumentParser:
     intake.add_argument("--existing", type=int, default=10_000, help="leads already there")
     intake.add_argument("--repeat", type=int, default=3)
     intake.add_argument("--keep-db", action="store_true")
+    pages = suites.add_parser("pages", help="server time of the main pages at scale")
+    pages.add_argument("--deals", type=int, default=100_000, help="deals in the database")
+    pages.add_argument("--seed", type=int, default=7)
+    pages.add_argument("--requests", type=int, default=30, help="timed requests per page")
+    pages.add_argument("--warmup", type=int, default=3, help="untimed requests first")
+    pages.add_argument(
+        "--fresh", action="store_true", help="generate again even if the data is there"
+    )
+    pages.add_argument(
+        "--pages", default="", help="only these pages, comma-separated keys (e.g. deal_board)"
+    )
+    generate = suites.add_parser("generate", help="fill the kept database with generated data")
+    generate.add_argument("--deals", type=int, default=100_000)
+    generate.add_argument("--seed", type=int, default=7)
     return parser
+
+
+def _pages(options: argparse.Namespace) -> int:
+    if options.deals < 1 or getattr(options, "requests", 1) < 1:
+        print("--deals and --requests must be at least 1", file=sys.stderr)
+        return 2
+    with kept_database() as database:
+        from bench import generate, pages
+
+        print(f"pages on {database}: {options.deals:,} deals, seed {options.seed}")
+        data, made = pages.ensure_data(
+            deals=options.deals,
+            seed=options.seed,
+            fresh=options.fresh or options.suite == "generate",
+            progress=generate.print_progress,
+        )
+        print_table(
+            f"Data ({'generated now' if made else 'kept from ' + data['at']})",
+            ["rows", "count"],
+            generate.report(data),
+        )
+        if options.suite == "generate":
+            return 0
+        only = frozenset(k for k in options.pages.split(",") if k)
+        unknown = only - {key for key, _label, _url in pages.PAGES}
+        if unknown:
+            print(f"unknown pages: {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        result = pages.run(
+            personas=data["personas"],
+            warmup=options.warmup,
+            requests=options.requests,
+            only=only,
+        )
+    result["data"] = data
+    result["generated_now"] = made
+    machine, db = result["machine"], result["machine"]["database"]
+    print(
+        f"\n{machine['cpu']} ({machine['cpus']} CPUs), {machine['ram_gib']} GiB RAM, "
+        f"Python {machine['python']}, Django {machine['django']}, {db['vendor']} {db['version']}; "
+        f"load average {machine['load_average']}"
+    )
+    print_table(
+        f"Pages ({db['vendor']}, {options.deals:,} deals; ms over {options.requests} requests)",
+        ["page (signed in as)", "p50", "p95", "max", "queries"],
+        pages.report(result),
+    )
+    for page in result["pages"]:
+        for plan in page.get("plans", []):
+            print(f"\nplan of a slow query on {page['label']} ({page['persona']}):\n{plan}")
+    print(f"\nresult written to {pages.write(result)}")
+    return 0
 
 
 def _intake(options: argparse.Namespace) -> int:
@@ -47,6 +118,8 @@ def _intake(options: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    if options.suite in ("pages", "generate"):
+        return _pages(options)
     if options.suite == "intake":
         return _intake(options)
     if min(options.pending, options.due, options.repeat) < 1:

@@ -3,9 +3,9 @@
     uv run python scripts/screenshots.py [--out docs/screenshots]
 
 Runs the demo (fresh SQLite database in a temporary directory) on a free local port, signs in as
-the rep `li` and the manager `wang` in Debian's Chromium (never `playwright install`) and saves one
-PNG per page and language, plus My day at phone width. The demo's dates are relative to today, so
-the pictures show today's work.
+the demo's reps and its manager `wang` in Debian's Chromium (never `playwright install`) and saves
+one PNG per page and language (what shows without scrolling), plus My day at phone width. The
+demo's dates are relative to today, so the pictures show today's work.
 """
 
 import argparse
@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
 ]
 PASSWORD = "sopcrm-demo"
-LAPTOP = {"width": 1366, "height": 900}
+LAPTOP = {"width": 1366, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 
@@ -47,7 +47,7 @@ SHOTS = [
     Shot("my-day-phone", "li", "/", phone=True),
     Shot("board", "wang", "/deals/board/"),
     Shot("deals", "wang", "/deals/"),
-    Shot("deal", "li", "deal:quoted"),
+    Shot("deal", "zhang", "deal:quoted"),
     Shot("lead", "li", "lead:new"),
     Shot("search", "wang", "/search/?q=gmbh"),
     Shot("approvals", "wang", "/approvals/"),
@@ -75,14 +75,14 @@ def _wait_for(url: str, seconds: float = 60) -> None:
     raise SystemExit(f"the demo did not answer at {url}")
 
 
-def _record_path(env: dict[str, str], spec: str) -> str:
-    """The page of the first demo lead or deal (of this rep's) in a stage."""
+def _record_path(env: dict[str, str], spec: str, owner: str) -> str:
+    """The page of the owner's first demo lead or deal in a stage."""
     record_type, stage = spec.split(":")
     code = (
         "import django; django.setup();"
         "from sopcrm.crm.records.models import Deal, Lead;"
         f"model = {'Deal' if record_type == 'deal' else 'Lead'};"
-        f"print(model.objects.filter(stage={stage!r}, owner__username='li').order_by('pk')"
+        f"print(model.objects.filter(stage={stage!r}, owner__username={owner!r}).order_by('pk')"
         ".values_list('pk', flat=True).first())"
     )
     out = subprocess.run(  # noqa: S603 - our own interpreter and code
@@ -111,14 +111,14 @@ def _take(
     page = context.new_page()
     _sign_in(page, shot.user)
     _language(page, code)
-    path = shot.path if shot.path.startswith("/") else _record_path(env, shot.path)
+    path = shot.path if shot.path.startswith("/") else _record_path(env, shot.path, shot.user)
     response = page.goto(path)
     page.wait_for_load_state("networkidle")
     if response is None or response.status != 200:
         print(f"skipped {shot.name}: {path} answered {response.status if response else None}")
     else:
         target = out / f"{shot.name}.{code}.png"
-        page.screenshot(path=str(target), full_page=not shot.phone)
+        page.screenshot(path=str(target))
         print(f"wrote {target}")
     context.close()
 

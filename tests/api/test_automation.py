@@ -42,6 +42,39 @@ def test_my_day_shows_a_manager_the_approvals_to_decide(clients, frozen):
     assert clients.wendy.get("/me/day").json()["awaiting_approval"] == []
 
 
+def test_my_day_lists_leads_awaiting_first_contact_with_their_clock(clients, frozen):
+    frozen(at(2025, 11, 3, 10))
+    lead = clients.alice.post("/leads", {"name": "Ana", "company": "Pumps SA"}).json()
+    frozen(at(2025, 11, 4, 7))  # past the at-risk point, before the target
+    [item] = clients.alice.get("/me/day").json()["awaiting_first_contact"]
+    assert (item["lead_id"], item["company"], item["sla"]) == (
+        lead["id"],
+        "Pumps SA",
+        "first_response",
+    )
+    assert (item["due_at"], item["at_risk"], item["late"]) == ("2025-11-04T02:00:00Z", True, False)
+    assert clients.bob.get("/me/day").json()["awaiting_first_contact"] == []
+
+
+def test_my_day_lists_the_playbooks_steps_to_take_and_counts_each_part(clients, frozen):
+    frozen(at(2025, 11, 3, 10))
+    deal = deal_at(clients.alice, "requirements_confirmed")
+    deal_at(clients.bob, "requirements_confirmed", title="Bob's")
+    day = clients.alice.get("/me/day").json()
+    [step] = day["steps"]
+    assert (step["record_type"], step["transition"], step["label"], step["count"]) == (
+        "deal",
+        "send_quote",
+        "Quotes to send",
+        1,
+    )
+    assert [r["id"] for r in step["records"]] == [deal["id"]]
+    assert day["counts"]["awaiting_first_contact"] == 0
+    assert day["counts"]["overdue"] == len(day["overdue"])
+    chinese = clients.alice.get("/me/day", language="zh-hans").json()
+    assert chinese["steps"][0]["label"] == "待发报价"
+
+
 def test_remarketing_groups_lost_deals_by_reason_and_likelihood(clients, frozen):
     frozen(at(2025, 11, 3, 10))
     deal = deal_at(clients.alice, "quoted")

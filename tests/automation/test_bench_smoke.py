@@ -1,8 +1,9 @@
 """The timers benchmark (bench/timers.py) still runs: tiny numbers on the test database, no
 timing assertions; docs/performance.md has the real figures."""
 
-from bench import timers
 from bench.common import Stats
+
+from bench import timers
 
 
 def test_the_timers_bench_runs_and_fires_what_it_measures(db):

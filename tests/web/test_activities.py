@@ -1,8 +1,7 @@
-"""My tasks on the home page, logging contacts and adding tasks on records, completing tasks."""
+"""Logging contacts and adding tasks on records, completing tasks (My day: test_my_day.py)."""
 
 from datetime import timedelta
 
-import time_machine
 from django.urls import reverse
 
 from sopcrm.core.clock import now
@@ -20,35 +19,6 @@ def _task(actor, subject, due_in, **link):
         actor=actor,
         data={"kind": "task", "subject": subject, "due_at": now() + due_in, **link},
     )
-
-
-def test_home_lists_my_open_tasks_overdue_first_then_by_due_time(client_for, people):
-    # On an account: the playbook adds no tasks of its own there.
-    account = account_create(actor=people.alice, data={"name": "Acme"})
-    with time_machine.travel(now() - timedelta(days=3)):
-        _task(people.alice, "Overdue call", timedelta(days=1), account=account.pk)
-    _task(people.alice, "Later", timedelta(days=5), account=account.pk)
-    _task(people.alice, "Sooner", timedelta(hours=2), account=account.pk)
-    response = client_for(people.alice).get(reverse("home"))
-    tasks = response.context["tasks"]
-    assert [t.task.subject for t in tasks] == ["Overdue call", "Sooner", "Later"]
-    assert [t.overdue for t in tasks] == [True, False, False]
-    assert "Overdue" in response.content.decode()
-
-
-def test_home_shows_no_one_elses_tasks(client_for, people):
-    deal = deal_create(actor=people.bob, data={"title": "Bob pumps"})
-    _task(people.bob, "Bob's call", timedelta(days=1), deal=deal.pk)
-    response = client_for(people.alice).get(reverse("home"))
-    assert response.context["tasks"] == []
-    assert "You have no open tasks." in response.content.decode()
-
-
-def test_home_links_each_task_to_its_record(client_for, people):
-    deal = deal_create(actor=people.alice, data={"title": "Valves"})
-    _task(people.alice, "Send quote", timedelta(days=1), deal=deal.pk)
-    html = client_for(people.alice).get(reverse("home")).content.decode()
-    assert f'href="{reverse("deal_detail", args=[deal.pk])}"' in html
 
 
 def test_completing_a_task_from_home_records_the_outcome(client_for, people):
@@ -206,3 +176,40 @@ def test_rep_edits_a_note_a_manager_logged_on_her_deal_without_changing_its_owne
     assert response.status_code == 302
     note.refresh_from_db()
     assert (note.summary, note.owner) == ("Better", people.east_manager)
+
+
+def test_completing_a_task_on_its_record_page_with_htmx_updates_the_page_in_place(
+    client_for, people
+):
+    account = account_create(actor=people.alice, data={"name": "Acme"})
+    task = _task(people.alice, "Visit", timedelta(days=1), account=account.pk)
+    response = client_for(people.alice).post(
+        reverse("activity_complete", args=[task.pk]),
+        {"summary": "Visited", "on_record": f"account:{account.pk}"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Task completed: Visit" in html
+    assert 'id="timeline" aria-labelledby="timeline-heading" hx-swap-oob="true"' in html
+    assert response.context["open_tasks"] == []
+    task.refresh_from_db()
+    assert task.status == ActivityStatus.DONE
+
+
+def test_completing_a_task_in_place_without_a_summary_shows_its_form_with_the_error(
+    client_for, people
+):
+    account = account_create(actor=people.alice, data={"name": "Acme"})
+    task = _task(people.alice, "Visit", timedelta(days=1), account=account.pk)
+    response = client_for(people.alice).post(
+        reverse("activity_complete", args=[task.pk]),
+        {"summary": "", "on_record": f"account:{account.pk}"},
+        headers={"HX-Request": "true"},
+    )
+    [(shown, form)] = response.context["open_tasks"]
+    assert shown == task
+    assert form.errors["summary"]
+    assert f'id="id_done{task.pk}_summary_error"' in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == ActivityStatus.OPEN

@@ -230,3 +230,127 @@ def test_manager_reassigns_a_deal_through_the_form(client_for, people):
     deal.refresh_from_db()
     assert deal.owner == people.bob
     assert _deal_events(deal, EventKind.OWNER_CHANGED)
+
+
+# -- Editing a field group in place on the record page (htmx) ----------------------------------
+
+HTMX = {"HX-Request": "true"}
+
+
+def _group_url(name, record, group):
+    return reverse(name, args=[record.pk]) + f"?group={group}"
+
+
+def test_edit_button_of_a_group_opens_its_form_in_place(client_for, people):
+    deal = deal_create(actor=people.alice, data={"title": "Valves"})
+    client = client_for(people.alice)
+    page = client.get(reverse("deal_detail", args=[deal.pk])).content.decode()
+    # Without JavaScript the button is the Edit page's link; htmx fetches the group's form.
+    assert f'href="{reverse("deal_edit", args=[deal.pk])}"' in page
+    assert f'hx-get="{_group_url("deal_edit", deal, "details")}"' in page
+    response = client.get(_group_url("deal_edit", deal, "details"), headers=HTMX)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'id="fields-details"' in html
+    assert set(response.context["group"].form.fields) == {
+        "title",
+        "account",
+        "contact",
+        "amount",
+        "currency",
+        "expected_close_on",
+        "owner",
+    }
+    assert "HX-Request" in response["Vary"]
+
+
+def test_editing_in_place_saves_the_changed_field_and_logs_it(client_for, people):
+    deal = deal_create(actor=people.alice, data={"title": "Valves", "amount": "100"})
+    response = client_for(people.alice).post(
+        _group_url("deal_edit", deal, "details"),
+        _deal_form(deal, amount="250"),
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    deal.refresh_from_db()
+    assert deal.amount == Decimal("250")
+    [changed] = _deal_events(deal, EventKind.FIELD_CHANGED)
+    assert (changed.data["field"], changed.data["new"]) == ("amount", "250.00")
+    html = response.content.decode()
+    # The group's values again, and the timeline swapped out of band with the change on it.
+    assert "USD 250.00" in html
+    assert 'id="timeline" aria-labelledby="timeline-heading" hx-swap-oob="true"' in html
+    assert "Amount: 100.00 → 250.00" in html
+
+
+def test_editing_custom_fields_in_place_sends_only_that_group(client_for, people):
+    deal = deal_create(actor=people.alice, data={"title": "Valves", "amount": "100"})
+    client_for(people.alice).post(
+        _group_url("deal_edit", deal, "custom"), {"custom__region": "latam"}, headers=HTMX
+    )
+    deal.refresh_from_db()
+    assert deal.custom["region"] == "latam"
+    assert (deal.title, deal.amount) == ("Valves", Decimal("100"))
+
+
+def test_editing_in_place_refuses_a_bad_value_beside_the_field_and_saves_nothing(
+    client_for, people
+):
+    account = account_create(actor=people.alice, data={"name": "Acme", "country": "DE"})
+    response = client_for(people.alice).post(
+        _group_url("account_edit", account, "details"),
+        {"name": "Acme Renamed", "country": "Atlantis", "owner": people.alice.pk},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert response.context["group"].form.errors["country"] == ["Unknown country: Atlantis."]
+    assert 'id="id_details_country_error"' in response.content.decode()
+    account.refresh_from_db()
+    assert (account.name, account.country) == ("Acme", "DE")
+    assert not Event.objects.filter(
+        record_type=RecordType.ACCOUNT, record_id=account.pk, kind=EventKind.FIELD_CHANGED
+    ).exists()
+
+
+def test_reps_in_place_form_has_no_manager_only_fields(client_for, people):
+    deal = deal_create(actor=people.alice, data={"title": "Valves"})
+    response = client_for(people.alice).get(_group_url("deal_edit", deal, "custom"), headers=HTMX)
+    fields = response.context["group"].form.fields
+    assert "custom__region" in fields
+    assert "custom__floor_price" not in fields
+    assert "custom__cost_price" not in fields
+    assert "Floor price" not in response.content.decode()
+
+
+def test_managers_in_place_form_has_the_floor_price(client_for, people):
+    deal = deal_create(actor=people.alice, data={"title": "Valves"})
+    response = client_for(people.east_manager).get(
+        _group_url("deal_edit", deal, "custom"), headers=HTMX
+    )
+    assert "custom__floor_price" in response.context["group"].form.fields
+
+
+def test_cancel_shows_the_groups_values_again(client_for, people):
+    deal = deal_create(actor=people.alice, data={"title": "Valves", "amount": "100"})
+    response = client_for(people.alice).get(
+        _group_url("deal_edit", deal, "details") + "&view=read", headers=HTMX
+    )
+    group = response.context["group"]
+    assert group.form is None
+    assert "USD 100.00" in response.content.decode()
+
+
+def test_group_edit_without_htmx_is_the_whole_edit_page(client_for, people):
+    deal = deal_create(actor=people.alice, data={"title": "Valves"})
+    response = client_for(people.alice).get(_group_url("deal_edit", deal, "details"))
+    assert "<html" in response.content.decode()
+    assert "custom__region" in response.context["form"].fields
+
+
+def test_fields_set_by_the_checklist_stay_read_only_in_the_in_place_form(client_for, people):
+    lead = lead_create(actor=people.alice, data={"name": "Ann"})
+    response = client_for(people.alice).get(_group_url("lead_edit", lead, "custom"), headers=HTMX)
+    group = response.context["group"]
+    assert "custom__priority" not in group.form.fields
+    assert "custom__buyer_strength" in group.form.fields
+    assert "Priority" in [row.label for row in group.readonly_rows]

@@ -18,11 +18,23 @@ from sopcrm.crm.records.services.deals import deal_create
 LOCALE = Path(__file__).resolve().parents[2] / "src" / "sopcrm" / "locale"
 ZH_PO = LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
-NAV_ZH = ["我的任务", "线索", "商机", "客户", "联系人", "活动", "审批", "邮件模板", "流程手册"]
+NAV_ZH = [
+    "我的一天",
+    "线索",
+    "商机",
+    "看板",
+    "客户",
+    "联系人",
+    "活动",
+    "审批",
+    "邮件模板",
+    "流程手册",
+]
 NAV_EN = [
-    "My tasks",
+    "My day",
     "Leads",
     "Deals",
+    "Board",
     "Accounts",
     "Contacts",
     "Activities",

@@ -4,6 +4,7 @@ Mermaid diagram drawn from vendored files) with its stages, transitions and task
 import html as html_lib
 from pathlib import Path
 
+import pytest
 import time_machine
 from django.urls import reverse
 
@@ -136,3 +137,133 @@ def test_version_history_lists_the_newest_first(client_for, people, playbook_ver
     html = response.content.decode()
     assert "export_v2.yaml" in html
     assert "2030-01-02 09:00" in html
+
+
+# -- version pages -------------------------------------------------------------------------
+
+ON_HOLD_STAGE = "          - {key: on_hold, label: {en: On hold, zh: 搁置}, probability: 20}\n"
+HOLD_TRANSITION = """\
+          - key: hold
+            label: {en: Put on hold, zh: 暂时搁置}
+            from: [following_up]
+            to: on_hold
+"""
+
+
+def _export_source() -> str:
+    return Path(bundled_playbook_path("export_trade")).read_text(encoding="utf-8")
+
+
+def _with_on_hold() -> str:
+    """The export-trade playbook with a deal stage "On hold" and a transition into it."""
+    source = _export_source()
+    following = "          - {key: following_up, label: {en: Following up, zh: 跟进中}, "
+    start = source.index(following)
+    end = source.index("\n", start) + 1
+    source = source[:end] + ON_HOLD_STAGE + source[end:]
+    win = "          - key: win\n"
+    return source.replace(win, HOLD_TRANSITION + win, 1)
+
+
+@pytest.fixture
+def three_versions(people, playbook_version):
+    """v1 (the default), v2 with "On hold", v3 the default again (active)."""
+    with time_machine.travel("2030-01-02 09:00 +0800", tick=False):
+        second = playbook_activate(
+            source=_with_on_hold(), source_name="export_hold.yaml", actor=people.admin
+        )
+    with time_machine.travel("2030-02-03 10:30 +0800", tick=False):
+        third = playbook_activate(
+            source=_export_source(), source_name="export_trade.yaml", actor=people.admin
+        )
+    return playbook_version, second, third
+
+
+def _deal_stages(response) -> list[str]:
+    deals = next(o for o in response.context["objects"] if o.key == "deal")
+    return [s.label for s in deals.pipelines[0].stages]
+
+
+def test_version_history_links_every_version_to_its_page(client_for, people, three_versions):
+    html = client_for(people.alice).get(reverse("playbook")).content.decode()
+    for version in three_versions:
+        assert f'href="{reverse("playbook_version", args=[version.number])}"' in html
+
+
+def test_an_old_version_page_shows_its_own_stages_and_transitions(
+    client_for, people, three_versions
+):
+    _first, second, _third = three_versions
+    response = client_for(people.alice).get(reverse("playbook_version", args=[2]))
+    assert response.status_code == 200
+    assert response.context["shown"] == second
+    assert "On hold" in _deal_stages(response)
+    deals = next(o for o in response.context["objects"] if o.key == "deal")
+    assert "hold" in {t.key for t in deals.pipelines[0].transitions}
+    # The active version no longer has it.
+    assert "On hold" not in _deal_stages(client_for(people.alice).get(reverse("playbook")))
+
+
+def test_an_old_version_is_marked_not_active_with_when_it_was_applied_and_replaced(
+    client_for, people, three_versions
+):
+    *_older, third = three_versions
+    response = client_for(people.alice).get(reverse("playbook_version", args=[2]))
+    assert response.context["replaced_by"] == third
+    html = response.content.decode()
+    assert "not active" in html
+    assert "2030-01-02 09:00" in html  # applied
+    assert "2030-02-03 10:30" in html  # replaced
+    assert "export_hold.yaml" in html
+    assert f'href="{reverse("playbook")}"' in html
+
+
+def test_the_active_version_page_is_not_marked_not_active(client_for, people, three_versions):
+    response = client_for(people.alice).get(reverse("playbook_version", args=[3]))
+    assert response.status_code == 200
+    assert response.context["replaced_by"] is None
+    assert "not active" not in response.content.decode()
+
+
+def test_an_old_version_page_summarises_what_the_active_version_changed(
+    client_for, people, three_versions
+):
+    response = client_for(people.alice).get(reverse("playbook_version", args=[2]))
+    groups = {g.label: g for g in response.context["changes"]}
+    assert groups["Stages"].removed == ["Deals · On hold"]
+    assert groups["Transitions"].removed == ["Deals · Put on hold"]
+    assert groups["Stages"].added == []
+    assert "Deals · On hold" in response.content.decode()
+
+
+def test_an_identical_old_version_shows_no_differences(client_for, people, three_versions):
+    response = client_for(people.alice).get(reverse("playbook_version", args=[1]))
+    assert response.context["changes"] == []
+    assert "No differences" in response.content.decode()
+
+
+def test_a_version_number_that_does_not_exist_is_not_found(client_for, people, playbook_version):
+    response = client_for(people.alice).get(reverse("playbook_version", args=[99]))
+    assert response.status_code == 404
+    other_key = reverse("playbook_version", args=[1]) + "?key=no_such_playbook"
+    assert client_for(people.alice).get(other_key).status_code == 404
+
+
+def test_a_version_of_another_playbook_is_named_by_its_key(client_for, people, playbook_version):
+    source = Path(bundled_playbook_path("generic_b2b")).read_text(encoding="utf-8")
+    playbook_activate(source=source, source_name="generic_b2b.yaml", actor=people.admin)
+    html = client_for(people.alice).get(reverse("playbook")).content.decode()
+    link = reverse("playbook_version", args=[1]) + "?key=export_trade"
+    assert f'href="{link}"' in html
+    response = client_for(people.alice).get(link)
+    assert response.context["shown"] == playbook_version
+    assert "changes" not in response.context  # another playbook: nothing to compare
+
+
+def test_version_page_queries_do_not_grow_with_the_history(
+    client_for, people, three_versions, django_assert_max_num_queries
+):
+    client = client_for(people.alice)
+    client.get(reverse("playbook_version", args=[2]))  # parses and caches the versions
+    with django_assert_max_num_queries(8):
+        client.get(reverse("playbook_version", args=[2]))

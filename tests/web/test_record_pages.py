@@ -191,3 +191,19 @@ def test_record_type_label_matches_the_page(client_for, people):
     account = account_create(actor=people.alice, data={"name": "Acme"})
     response = client_for(people.alice).get(reverse("account_detail", args=[account.pk]))
     assert response.context["record_type"] == RecordType.ACCOUNT
+
+
+def test_lead_page_shows_tasks_checklist_fields_timeline_then_related_records(client_for, people):
+    lead = lead_create(actor=people.alice, data={"name": "Ann", "message": "Need 500 valves"})
+    html = client_for(people.alice).get(reverse("lead_detail", args=[lead.pk])).content.decode()
+    order = [
+        'class="stage-bar"',
+        'id="open-tasks"',
+        'id="checklist"',
+        'id="fields-details"',
+        'id="fields-custom"',
+        'id="timeline"',
+        'id="inquiry-heading"',
+    ]
+    positions = [html.index(marker) for marker in order]
+    assert positions == sorted(positions)

@@ -4,10 +4,17 @@ the records on a playbook list."""
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from ninja import Router
 from pydantic import BaseModel, Field
 
-from sopcrm.crm.records.daily import daily_view, list_members, remarketing_groups
+from sopcrm.crm.records.daily import (
+    FirstContact,
+    StepQueue,
+    daily_view,
+    list_members,
+    remarketing_groups,
+)
 from sopcrm.crm.records.models import SlaClock
 
 from .activities import ActivityOut, render_activity
@@ -45,16 +52,60 @@ class DealBrief(BaseModel):
     expected_close_on: str | None
 
 
+class FirstContactOut(BaseModel):
+    lead_id: int
+    name: str
+    company: str
+    sla: str
+    due_at: UtcDatetime
+    at_risk_at: UtcDatetime | None
+    at_risk: bool = Field(description="Past the clock's at-risk point.")
+    late: bool = Field(description="Past the target: the first response is late.")
+
+
+class StepRecordOut(BaseModel):
+    id: int
+    name: str
+    stage: str
+    substate: str
+
+
+class StepQueueOut(BaseModel):
+    record_type: str
+    transition: str
+    label: str = Field(description="The transition's `my_day` label, in the reader's language.")
+    count: int
+    records: list[StepRecordOut]
+
+
+class DayCounts(BaseModel):
+    overdue: int
+    due_today: int
+    awaiting_first_contact: int
+    awaiting_approval: int
+    past_expected_close: int
+
+
 class DayOut(BaseModel):
     due_today: list[ActivityOut]
     overdue: list[ActivityOut]
+    awaiting_first_contact: list[FirstContactOut] = Field(
+        description="The user's leads whose first-response clock runs (S-17), soonest due first."
+    )
     sla_at_risk: list[SlaClockOut] = Field(
         description="Running response clocks past their at-risk point or their target."
     )
     awaiting_approval: list[ApprovalBrief] = Field(
         description="For a manager: requests to decide; for a rep: their own pending requests."
     )
+    steps: list[StepQueueOut] = Field(
+        description="Per playbook transition marked `my_day` (e.g. Quotes to send): the user's "
+        "open records waiting where it starts."
+    )
     past_expected_close: list[DealBrief]
+    counts: DayCounts = Field(
+        description="How many there are in all; the lists stop at 100 items each."
+    )
 
 
 def _clock(clock: SlaClock) -> dict[str, Any]:
@@ -70,16 +121,47 @@ def _clock(clock: SlaClock) -> dict[str, Any]:
     }
 
 
+def _first_contact(item: FirstContact) -> dict[str, Any]:
+    return {
+        "lead_id": item.lead.pk,
+        "name": item.lead.name,
+        "company": item.lead.company,
+        "sla": item.clock.sla,
+        "due_at": item.clock.due_at,
+        "at_risk_at": item.clock.at_risk_at,
+        "at_risk": item.at_risk,
+        "late": item.late,
+    }
+
+
+def _steps(queue: StepQueue) -> dict[str, Any]:
+    assert queue.transition.my_day is not None  # only my_day transitions make a queue
+    return {
+        "record_type": queue.object_type.value,
+        "transition": queue.transition.key,
+        "label": queue.transition.my_day.for_language(get_language()),
+        "count": queue.records.total,
+        "records": [
+            {"id": r.pk, "name": str(r), "stage": r.stage, "substate": r.substate}
+            for r in queue.records.items
+        ],
+    }
+
+
 @router.get("/me/day", response={200: DayOut, **responses(401)})
 def my_day(request: HttpRequest) -> dict[str, Any]:
-    """Today's work of the signed-in user (S-45)."""
+    """Today's work of the signed-in user (S-45): tasks, first responses, approvals, the steps
+    the playbook puts on the day, deals past their expected close."""
     user = actor(request)
     view = daily_view(user)
-    tasks = [*view.due_today, *view.overdue]
+    tasks = [*view.due_today.items, *view.overdue.items]
     ctx = RenderContext.for_records(user, tasks)
     return {
-        "due_today": [render_activity(a, ctx) for a in view.due_today],
-        "overdue": [render_activity(a, ctx) for a in view.overdue],
+        "due_today": [render_activity(a, ctx) for a in view.due_today.items],
+        "overdue": [render_activity(a, ctx) for a in view.overdue.items],
+        "awaiting_first_contact": [
+            _first_contact(item) for item in view.awaiting_first_contact.items
+        ],
         "sla_at_risk": [_clock(c) for c in view.sla_at_risk],
         "awaiting_approval": [
             {
@@ -90,8 +172,9 @@ def my_day(request: HttpRequest) -> dict[str, Any]:
                 "reason": a.reason,
                 "requested_at": a.requested_at,
             }
-            for a in view.awaiting_approval
+            for a in view.awaiting_approval.items
         ],
+        "steps": [_steps(queue) for queue in view.steps],
         "past_expected_close": [
             {
                 "id": d.pk,
@@ -101,8 +184,15 @@ def my_day(request: HttpRequest) -> dict[str, Any]:
                 if d.expected_close_on
                 else None,
             }
-            for d in view.past_expected_close
+            for d in view.past_expected_close.items
         ],
+        "counts": {
+            "overdue": view.overdue.total,
+            "due_today": view.due_today.total,
+            "awaiting_first_contact": view.awaiting_first_contact.total,
+            "awaiting_approval": view.awaiting_approval.total,
+            "past_expected_close": view.past_expected_close.total,
+        },
     }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 
 from sopcrm.core.clock import now
@@ -226,6 +227,14 @@ CHECKLIST = (
     "current_supplier",
 )
 CLEAR_COUNTS = (3, 7, 9, 12, 14, 18, 5)
+
+# The deal views the manager shares with the team (S-45): (name, list, query). A view's name is
+# the person's own text, never translated; the demo team works in Chinese with English
+# customers, so the names carry both, like the team's name.
+SHARED_VIEWS = (
+    ("5天未联系 No contact for 5 days", "deals", "no_contact=5"),
+    ("报价超过7天 Quoted more than 7 days ago", "deals", "stage=quoted&in_stage=7"),
+)
 STRENGTHS = ("strong", "medium", "price_only")
 
 
@@ -309,6 +318,7 @@ def load_demo_data(seed: int = 7) -> bool:
         )
     manager = users["wang"]
     at = now()
+    _share_views(manager)
 
     for index, buyer in enumerate(BUYERS):
         company, site, country, industry, person, title, local, phone = buyer
@@ -467,6 +477,22 @@ def load_demo_data(seed: int = 7) -> bool:
                 },
             )
     return True
+
+
+def _share_views(manager: User) -> None:
+    """The manager's shared views. They belong to the web interface (web/models.py), which the
+    CLI may not import (the layers contract: interfaces do not import each other), so the rows
+    are written through the app registry, as a data migration writes them. The values are fixed
+    and valid; web/saved_views.py checks the same rules for views people save."""
+    saved_view = apps.get_model("web", "SavedView")
+    at = now()
+    for name, list_key, query in SHARED_VIEWS:
+        saved_view._default_manager.get_or_create(
+            owner=manager,
+            list_key=list_key,
+            name=name,
+            defaults={"query": query, "shared": True, "created_at": at, "updated_at": at},
+        )
 
 
 def _region(country: str) -> str:

@@ -1,11 +1,16 @@
-"""Services for people and teams (called by the CLI, the demo loader and the admin)."""
+"""Services for people and teams (called by the CLI, the demo loader, the admin and a user's
+own settings page)."""
+
+from collections.abc import Mapping
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from .errors import InvalidInput
+from .errors import FieldProblem, InvalidInput
 from .models import Role, Team, User
+from .normalise import email_address
 
 
 @transaction.atomic
@@ -79,3 +84,45 @@ def system_user() -> User:
 
 def is_system_user(user: User | None) -> bool:
     return user is not None and user.username == SYSTEM_USERNAME
+
+
+PROFILE_FIELDS = ("display_name", "email")
+DISPLAY_NAME_MAX = 150
+
+
+@transaction.atomic
+def user_update_profile(user: User, *, data: Mapping[str, Any]) -> User:
+    """Change what a user says about themselves: `display_name` (shown on every record and
+    timeline; empty falls back to the username) and `email` (empty, or a valid address, stored
+    with its domain lower-cased). Fields left out keep their value; any bad value changes
+    nothing. Role, team and username are the administrator's (the admin site)."""
+    problems = [
+        FieldProblem(name, "unknown", _("This field cannot be changed here."))
+        for name in data
+        if name not in PROFILE_FIELDS
+    ]
+    values: dict[str, str] = {}
+    if "display_name" in data:
+        values["display_name"] = str(data["display_name"] or "").strip()
+        if len(values["display_name"]) > DISPLAY_NAME_MAX:
+            problems.append(
+                FieldProblem(
+                    "display_name",
+                    "too_long",
+                    _("At most %(max)d characters.") % {"max": DISPLAY_NAME_MAX},
+                )
+            )
+    if "email" in data:
+        text = str(data["email"] or "").strip()
+        try:
+            values["email"] = email_address(text) if text else ""
+        except ValueError as exc:
+            problems.append(FieldProblem("email", "invalid", str(exc)))
+    if problems:
+        raise InvalidInput(problems)
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, values[name])
+    if changed:
+        user.save(update_fields=changed)
+    return user

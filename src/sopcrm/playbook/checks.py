@@ -19,11 +19,13 @@ from .hints import did_you_mean, duplicates
 from .intake_checks import IntakeChecker
 from .loader import PathKey, Problem, SourceMap
 from .schema import (
+    ActorName,
     ObjectDef,
     ObjectType,
     Pipeline,
     Playbook,
     StageKind,
+    Transition,
 )
 from .template_checks import email_template_problems
 
@@ -281,8 +283,28 @@ class _ObjectChecker:
                 yield self.problem((*t_at, "allowed"), "nobody may take this transition")
             yield from self.values(transition.set, (*t_at, "set"))
             yield from self.task_refs(transition.completes_tasks, (*t_at, "completes_tasks"))
+            if transition.my_day is not None:
+                yield from self.my_day(pipeline, transition, t_at)
         if pipeline.transitions:
             yield from self.unreachable(pipeline, edges, at)
+
+    def my_day(self, pipeline: Pipeline, transition: Transition, at: PathKey) -> Iterator[Problem]:
+        """My day lists the owner's own records waiting for the transition: the owner must be
+        allowed to take it, and a to-do list never asks anyone to lose a deal."""
+        if ActorName.OWNER not in transition.allowed:
+            yield self.problem(
+                (*at, "my_day"),
+                "My day lists the owner's records for this transition, but the owner may not "
+                "take it",
+                "add owner to 'allowed' or remove 'my_day'",
+            )
+        target = pipeline.stage(transition.to.partition(".")[0])
+        if target is not None and target.kind == StageKind.LOST:
+            yield self.problem(
+                (*at, "my_day"),
+                f"'{target.key}' is a lost stage; My day lists steps forward",
+                "remove 'my_day' from this transition",
+            )
 
     def unreachable(
         self, pipeline: Pipeline, edges: dict[str, set[str]], at: PathKey

@@ -233,7 +233,9 @@ class ActorName(StrEnum):
 
 class Transition(Strict):
     """A move the record may make. Its form asks for `requires` (must have a value afterwards)
-    and `optional` fields; nothing else may be submitted with it."""
+    and `optional` fields; nothing else may be submitted with it. With `my_day`, the owner's
+    records waiting in its `from` stages are a section of their *My day* page under that
+    heading (e.g. "Quotes to send", S-45), each with a button opening the transition's form."""
 
     key: Key
     label: Label
@@ -246,6 +248,7 @@ class Transition(Strict):
     approval: ApprovalDef | None = None
     set: dict[str, Any] = Field(default_factory=dict)
     completes_tasks: tuple[Key, ...] = ()
+    my_day: Label | None = None
 
 
 class OnEnter(Strict):

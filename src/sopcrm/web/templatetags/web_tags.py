@@ -18,6 +18,8 @@ def nav_link(context: template.Context, url_name: str, label: str, count: int = 
     request: HttpRequest | None = context.get("request")
     path = request.path if request is not None else ""
     current = path == url if url == "/" else path.startswith(url)
+    if current and url_name == "deal_list" and path.startswith(reverse("deal_board")):
+        current = False  # the board has a link of its own
     badge = (
         format_html(
             ' <span class="badge badge-count">{}<span class="visually-hidden"> {}</span></span>',

@@ -16,8 +16,9 @@ from .. import display
 from ..display import Row
 from ..forms.records import AccountForm
 from ..http import WebRequest
+from ..models import ListKey
 from .common import record_url, visible_or_404
-from .lists import Cell, Column, ListPage, owner_filter, render_list
+from .lists import Cell, Column, ListPage, created_column, owner_filter, render_list
 from .record_pages import create_record, edit_record, record_page, related_deals
 
 
@@ -30,19 +31,16 @@ def account_list(request: WebRequest) -> HttpResponse:
             Column("country", _("Country"), lambda a: a.country, "country"),
             Column("industry", _("Industry"), lambda a: a.industry, "industry"),
             Column("domain", _("Domain"), lambda a: a.domain, "domain"),
+            Column("phone", _("Phone"), lambda a: a.phone, default=False),
             Column("owner", _("Owner"), lambda a: display.user_label(a.owner), "owner__username"),
-            Column(
-                "created",
-                _("Created"),
-                lambda a: display.format_date(a.created_at.date()),
-                "created_at",
-            ),
+            created_column(default=True),
         ],
         search=lambda q: Q(name__icontains=q) | Q(domain__icontains=q) | Q(industry__icontains=q),
         default_sort="-created",
         filters=owner_filter(request.user, _("Owner")),
         new_url=reverse("account_create"),
         new_label=_("New account"),
+        key=ListKey.ACCOUNTS,
     )
     return render_list(request, page, selectors.account_list(request.user))
 
@@ -51,21 +49,25 @@ def _name_cell(account: Account) -> Cell:
     return Cell(account.name, record_url(RecordType.ACCOUNT, account.pk))
 
 
-@login_required
-def account_detail(request: WebRequest, pk: int) -> HttpResponse:
-    account = visible_or_404(selectors.account_get, request.user, pk)
-    rows = [
+def _detail_rows(_user: object, account: Account) -> list[Row]:
+    """The Details group of the account page (also shown again after it is edited in place)."""
+    return [
         Row(_("Website"), account.website, account.website if "//" in account.website else ""),
         Row(_("Country"), display.country_name(account.country)),
         Row(_("Industry"), account.industry),
         Row(_("Phone"), account.phone),
     ]
+
+
+@login_required
+def account_detail(request: WebRequest, pk: int) -> HttpResponse:
+    account = visible_or_404(selectors.account_get, request.user, pk)
     user = request.user
     return record_page(
         request,
         account,
         template="web/records/account.html",
-        rows=rows,
+        rows=_detail_rows(user, account),
         contacts=list(selectors.contact_list(user).filter(account=account).order_by("name")),
         deals=related_deals(
             list(selectors.deal_list(user).filter(account=account).order_by("-created_at"))
@@ -96,4 +98,5 @@ def account_edit(request: WebRequest, pk: int) -> HttpResponse:
         form_class=AccountForm,
         update=account_update,
         title=_("Edit %(name)s") % {"name": account.name},
+        rows=_detail_rows,
     )

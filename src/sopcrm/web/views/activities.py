@@ -1,5 +1,12 @@
 """Activities: the list, an activity's page and edit form, logging a contact or adding a task on
-a record, and completing a task (from the home page, a record page or the activity's page)."""
+a record, and completing a task (from the home page, a record page or the activity's page).
+
+On a record page both logging and completing work in place with htmx: the answer is the short
+form again (with its errors) or what changed, with the page's changing parts out of band
+(record_pages.render_live). Without JavaScript the same URLs are pages of their own.
+"""
+
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,6 +14,7 @@ from django.db.models import Q, TextChoices
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -26,16 +34,21 @@ from sopcrm.process.playbooks import active_version, playbook_for_version
 from .. import display, timeline
 from ..display import Row
 from ..forms.activities import (
+    LOG_PRESETS,
     ActivityEditForm,
     ActivityForm,
     AddTaskForm,
     CompleteTaskForm,
     LogActivityForm,
+    QuickLogForm,
+    log_preset,
 )
-from ..http import WebRequest
+from ..http import WebRequest, wants_partial
+from ..models import ListKey
 from .common import (
     language,
     record_or_404,
+    record_type_of,
     record_url,
     redirect_to,
     render_form_page,
@@ -43,7 +56,12 @@ from .common import (
     visible_or_404,
 )
 from .lists import Cell, Column, Filter, ListPage, owner_filter, render_list
-from .record_pages import tasks_with_forms
+from .record_pages import (
+    complete_form,
+    record_open_tasks,
+    render_live,
+    tasks_with_forms,
+)
 
 _LINKS = (
     ("lead", RecordType.LEAD),
@@ -78,6 +96,15 @@ def activity_list(request: WebRequest) -> HttpResponse:
                 "occurred_at",
             ),
             Column("about", _("About"), about),
+            Column("channel", _("Channel"), lambda a: a.get_channel_display(), default=False),
+            Column("direction", _("Direction"), lambda a: a.get_direction_display(), default=False),
+            Column(
+                "completed",
+                _("Completed at"),
+                lambda a: display.format_datetime(a.completed_at),
+                "completed_at",
+                default=False,
+            ),
             Column("owner", _("Owner"), lambda a: display.user_label(a.owner), "owner__username"),
         ],
         search=lambda q: Q(subject__icontains=q) | Q(summary__icontains=q),
@@ -89,6 +116,7 @@ def activity_list(request: WebRequest) -> HttpResponse:
             ),
             *owner_filter(request.user, _("Owner")),
         ],
+        key=ListKey.ACTIVITIES,
     )
     return render_list(request, page, selectors.activity_list(request.user))
 
@@ -177,6 +205,9 @@ def activity_complete_view(request: WebRequest, pk: int) -> HttpResponse:
     """Complete a task. The home and record pages embed this form; when the service refuses
     (e.g. no summary), this page shows the form again with the error beside the field."""
     activity = visible_or_404(selectors.activity_get, request.user, pk)
+    on_record = _page_record(request)
+    if on_record is not None:
+        return _complete_on_record(request, activity, on_record)
     form = CompleteTaskForm(
         request.POST if request.method == "POST" else None,
         requires=task_completion_fields(activity),
@@ -220,11 +251,99 @@ def _on_record(
     )
 
 
+def _page_record(request: WebRequest) -> Any:
+    """The record whose page an htmx complete form was sent from (`on_record`: "deal:12"), or
+    None for a form elsewhere (the home page, the task's page) or sent without htmx."""
+    if request.method != "POST" or not wants_partial(request):
+        return None
+    record_type, _sep, pk = request.POST.get("on_record", "").partition(":")
+    if record_type not in dict(_LINKS) or not pk.isdigit():
+        return None
+    return record_or_404(request.user, record_type, int(pk))
+
+
+def _complete_on_record(request: WebRequest, activity: Activity, record: Any) -> HttpResponse:
+    """Complete a task from its record's page in place: the open tasks again (this task's form
+    with its errors, or without the task), and on success the page's other changing parts."""
+    form = complete_form(activity, request.POST)
+    if form.is_valid():
+        try:
+            activity_complete(activity, actor=request.user, data=form.service_data())
+        except DomainError as exc:
+            form.add_service_error(exc)
+        else:
+            return render_live(
+                request,
+                record,
+                "web/records/open_tasks.html",
+                lambda _fresh: {"completed": activity.subject},
+                skip="open_tasks",
+            )
+    tasks = tasks_with_forms(record_open_tasks(request.user, record), {activity.pk: form})
+    return render(
+        request,
+        "web/records/open_tasks.html",
+        {
+            "record": record,
+            "record_type": record_type_of(record),
+            "record_url": record_url(record_type_of(record), record.pk),
+            "open_tasks": tasks,
+        },
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def log_activity(request: WebRequest, record_type: str, pk: int) -> HttpResponse:
-    form = LogActivityForm(request.POST if request.method == "POST" else None)
-    return _on_record(request, record_type, pk, form, title=_("Log activity"), submit=_("Log"))
+    """Log a contact on a record (S-03). `?kind=call` (a log button of the record page) fills in
+    the kind, channel and direction; htmx gets the short form of the record page."""
+    if wants_partial(request):
+        response = _quick_log(request, record_type, pk)
+    else:
+        form = LogActivityForm(
+            request.POST if request.method == "POST" else None,
+            preset=log_preset(request.GET.get("kind", "")),
+        )
+        response = _on_record(
+            request, record_type, pk, form, title=_("Log activity"), submit=_("Log")
+        )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _quick_log(request: WebRequest, record_type: str, pk: int) -> HttpResponse:
+    """The record page's short form in #log-panel: GET opens it with a button's preset (without
+    one, the panel empties: Cancel); POST logs and answers with a line saying so, the activities
+    and the timeline, or with the form and its errors (nothing is logged)."""
+    record = record_or_404(request.user, record_type, pk)
+    urls = {
+        "log_url": reverse(f"{record_type}_log", args=[record.pk]),
+        "record_url": record_url(record_type, record.pk),
+    }
+    if request.method == "GET":
+        preset = log_preset(request.GET.get("kind", ""))
+        if preset is None:
+            return HttpResponse("")
+        form = QuickLogForm(preset=preset)
+    else:
+        key = request.POST.get("preset") or request.POST.get("kind", "")
+        preset = log_preset(key) or LOG_PRESETS["call"]
+        form = QuickLogForm(request.POST, preset=preset)
+        if form.is_valid():
+            try:
+                activity = activity_create(
+                    actor=request.user, data={**form.service_data(), record_type: record.pk}
+                )
+            except DomainError as exc:
+                form.add_service_error(exc)
+            else:
+                return render_live(
+                    request,
+                    record,
+                    "web/records/quick_log.html",
+                    lambda _fresh: {"logged": activity, **urls},
+                )
+    return render(request, "web/records/quick_log.html", {"form": form, "preset": preset, **urls})
 
 
 @login_required

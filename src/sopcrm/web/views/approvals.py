@@ -28,7 +28,7 @@ from .. import display
 from ..display import Row
 from ..forms.transitions import ApprovalDecisionForm
 from ..http import WebRequest
-from .common import language, record_url, redirect_to
+from .common import language, record_url, redirect_to, safe_next
 from .transitions import transition_label
 
 # Decided requests shown under the pending ones; older ones are in the records' timelines.
@@ -165,7 +165,7 @@ def approval_decide_view(request: WebRequest, pk: int) -> HttpResponse:
     form = ApprovalDecisionForm(request.POST, approval_id=found.pk)
     if not form.is_valid():
         messages.error(request, _("Choose approve or reject."))
-        return redirect_to(reverse("approval_list"))
+        return redirect_to(safe_next(request, reverse("approval_list")))
     approve = form.cleaned_data["decision"] == "approve"
     try:
         decided = approval_decide(
@@ -178,7 +178,7 @@ def approval_decide_view(request: WebRequest, pk: int) -> HttpResponse:
         return _page(request, {found.pk: form})
     except DomainError as exc:  # decided already, not the owner's manager, record moved on
         messages.error(request, exc.message)
-        return redirect_to(reverse("approval_list"))
+        return redirect_to(safe_next(request, reverse("approval_list")))
     record = _record(decided)
     label = transition_label(record, decided.transition)
     if approve:
@@ -192,4 +192,4 @@ def approval_decide_view(request: WebRequest, pk: int) -> HttpResponse:
             request,
             _("Rejected: “%(label)s” on %(record)s.") % {"label": label, "record": record},
         )
-    return redirect_to(reverse("approval_list"))
+    return redirect_to(safe_next(request, reverse("approval_list")))

@@ -16,8 +16,9 @@ from .. import display
 from ..display import Row
 from ..forms.records import ContactForm
 from ..http import WebRequest
+from ..models import ListKey
 from .common import record_url, visible_or_404
-from .lists import Cell, Column, ListPage, owner_filter, render_list
+from .lists import Cell, Column, ListPage, created_column, owner_filter, render_list
 from .record_pages import create_record, edit_record, record_page, related_deals
 
 
@@ -28,10 +29,12 @@ def contact_list(request: WebRequest) -> HttpResponse:
         columns=[
             Column("name", _("Name"), _name_cell, "name"),
             Column("account", _("Account"), _account_cell, "account__name"),
+            Column("job_title", _("Job title"), lambda c: c.job_title, "job_title", default=False),
             Column("email", _("Email"), lambda c: c.email, "email"),
             Column("phone", _("Phone"), lambda c: c.phone),
             Column("country", _("Country"), lambda c: c.country, "country"),
             Column("owner", _("Owner"), lambda c: display.user_label(c.owner), "owner__username"),
+            created_column(),
         ],
         search=lambda q: (
             Q(name__icontains=q)
@@ -43,6 +46,7 @@ def contact_list(request: WebRequest) -> HttpResponse:
         filters=owner_filter(request.user, _("Owner")),
         new_url=reverse("contact_create"),
         new_label=_("New contact"),
+        key=ListKey.CONTACTS,
     )
     return render_list(request, page, selectors.contact_list(request.user))
 
@@ -57,11 +61,10 @@ def _account_cell(contact: Contact) -> Cell:
     return Cell(contact.account.name, record_url(RecordType.ACCOUNT, contact.account.pk))
 
 
-@login_required
-def contact_detail(request: WebRequest, pk: int) -> HttpResponse:
-    contact = visible_or_404(selectors.contact_get, request.user, pk)
+def _detail_rows(_user: object, contact: Contact) -> list[Row]:
+    """The Details group of the contact page (also shown again after it is edited in place)."""
     account = contact.account
-    rows = [
+    return [
         Row(
             _("Account"),
             account.name if account else "",
@@ -72,12 +75,17 @@ def contact_detail(request: WebRequest, pk: int) -> HttpResponse:
         Row(_("Phone"), contact.phone, f"tel:{contact.phone}" if contact.phone else ""),
         Row(_("Country"), display.country_name(contact.country)),
     ]
+
+
+@login_required
+def contact_detail(request: WebRequest, pk: int) -> HttpResponse:
+    contact = visible_or_404(selectors.contact_get, request.user, pk)
     deals = list(selectors.deal_list(request.user).filter(contact=contact).order_by("-created_at"))
     return record_page(
         request,
         contact,
         template="web/records/contact.html",
-        rows=rows,
+        rows=_detail_rows(request.user, contact),
         # Each deal with the link to write its customer an email (views/compose.py).
         deals=list(
             zip(
@@ -114,4 +122,5 @@ def contact_edit(request: WebRequest, pk: int) -> HttpResponse:
         form_class=ContactForm,
         update=contact_update,
         title=_("Edit %(name)s") % {"name": contact.name},
+        rows=_detail_rows,
     )

@@ -1,6 +1,7 @@
 """Deals (opportunities): list, record page, new, edit; moving one through
 its playbook is in transitions.py."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from sopcrm.core.models import RecordType
+from sopcrm.core.models import RecordType, User
+from sopcrm.core.visibility import can_see_owner
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Deal
 from sopcrm.crm.records.services.deals import deal_create, deal_update
@@ -19,25 +21,46 @@ from .. import display
 from ..display import Row
 from ..forms.records import DealCreateForm, DealForm
 from ..http import WebRequest
+from ..models import ListKey
 from .common import language, record_url, visible_or_404
-from .lists import Cell, Column, ListPage, owner_filter, render_list, stage_filter
+from .lists import (
+    Cell,
+    Column,
+    ListPage,
+    active_playbook,
+    created_column,
+    date_filters,
+    days_in_stage_column,
+    in_stage_filter,
+    last_contact_column,
+    no_contact_filter,
+    owner_filter,
+    render_list,
+    stage_filter,
+    status_filter,
+)
 from .record_pages import (
     create_record,
     edit_record,
     record_page,
     stage_text,
 )
-from .transitions import staged_context
 
 
 @login_required
 def deal_list(request: WebRequest) -> HttpResponse:
+    playbook = active_playbook()
     page = ListPage(
         title=_("Deals"),
         columns=[
             Column("title", _("Title"), _title_cell, "title"),
             Column("account", _("Account"), _account_cell, "account__name"),
+            Column("contact", _("Contact"), _contact_cell, "contact__name", default=False),
+            Column(
+                "lead", _("Lead"), _lead_cell(request.user), default=False, related=("lead__owner",)
+            ),
             Column("stage", _("Stage"), stage_text, "stage"),
+            days_in_stage_column(),
             Column(
                 "amount",
                 _("Amount"),
@@ -50,6 +73,8 @@ def deal_list(request: WebRequest) -> HttpResponse:
                 lambda d: display.format_date(d.expected_close_on),
                 "expected_close_on",
             ),
+            last_contact_column(),
+            created_column(),
             Column("owner", _("Owner"), lambda d: display.user_label(d.owner), "owner__username"),
         ],
         search=lambda q: (
@@ -57,11 +82,18 @@ def deal_list(request: WebRequest) -> HttpResponse:
         ),
         default_sort="close",
         filters=[
-            *stage_filter(RecordType.DEAL, _("Stage"), language()),
+            *stage_filter(playbook, RecordType.DEAL, _("Stage"), language()),
             *owner_filter(request.user, _("Owner")),
+            status_filter(playbook, RecordType.DEAL),
+            no_contact_filter("created_at"),
+            in_stage_filter(),
+            *date_filters(
+                "expected_close_on", _("Expected close from"), _("Expected close to"), "close"
+            ),
         ],
         new_url=reverse("deal_create"),
         new_label=_("New deal"),
+        key=ListKey.DEALS,
     )
     return render_list(request, page, selectors.deal_list(request.user))
 
@@ -76,21 +108,37 @@ def _account_cell(deal: Deal) -> Cell:
     return Cell(deal.account.name, record_url(RecordType.ACCOUNT, deal.account.pk))
 
 
+def _contact_cell(deal: Deal) -> Cell:
+    if deal.contact is None:
+        return Cell("")
+    return Cell(deal.contact.name, record_url(RecordType.CONTACT, deal.contact.pk))
+
+
+def _lead_cell(user: User) -> Callable[[Deal], Cell]:
+    """The lead a deal came from, joined with the deal (`related`), shown only to someone who may
+    see that lead (the selectors' rule, applied to the row in memory): no query per row."""
+
+    def cell(deal: Deal) -> Cell:
+        lead = deal.lead
+        if lead is None or not can_see_owner(user, lead.owner):
+            return Cell("")
+        return Cell(str(lead), record_url(RecordType.LEAD, lead.pk))
+
+    return cell
+
+
 def _link_row(label: str, record_type: str, record: Any) -> Row:
     if record is None:
         return Row(label, "")
     return Row(label, str(record), record_url(record_type, record.pk))
 
 
-@login_required
-def deal_detail(request: WebRequest, pk: int) -> HttpResponse:
-    deal = visible_or_404(selectors.deal_get, request.user, pk)
+def _detail_rows(user: User, deal: Deal) -> list[Row]:
+    """The Details group of the deal page (also shown again after it is edited in place)."""
     # The lead is not joined by the selector; fetch it through its own selector so a lead the
     # reader may not see is not shown.
-    lead = (
-        selectors.lead_list(request.user).filter(pk=deal.lead_id).first() if deal.lead_id else None
-    )
-    rows = [
+    lead = selectors.lead_list(user).filter(pk=deal.lead_id).first() if deal.lead_id else None
+    return [
         _link_row(_("Account"), RecordType.ACCOUNT, deal.account),
         _link_row(_("Contact"), RecordType.CONTACT, deal.contact),
         _link_row(_("From lead"), RecordType.LEAD, lead),
@@ -98,12 +146,13 @@ def deal_detail(request: WebRequest, pk: int) -> HttpResponse:
         Row(_("Expected close"), display.format_date(deal.expected_close_on)),
         Row(_("Closed at"), display.format_datetime(deal.closed_at)),
     ]
+
+
+@login_required
+def deal_detail(request: WebRequest, pk: int) -> HttpResponse:
+    deal = visible_or_404(selectors.deal_get, request.user, pk)
     return record_page(
-        request,
-        deal,
-        template="web/records/deal.html",
-        rows=rows,
-        **staged_context(request.user, deal),
+        request, deal, template="web/records/deal.html", rows=_detail_rows(request.user, deal)
     )
 
 
@@ -137,4 +186,5 @@ def deal_edit(request: WebRequest, pk: int) -> HttpResponse:
         form_class=DealForm,
         update=deal_update,
         title=_("Edit %(name)s") % {"name": deal.title},
+        rows=_detail_rows,
     )

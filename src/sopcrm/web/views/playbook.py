@@ -1,19 +1,23 @@
 """The playbook page: the active version and the version history, and per pipeline its
 blueprint (a Mermaid diagram drawn in the browser from vendored files) with tables of stages,
-transitions and the tasks the process creates, all labelled in the reader's language."""
+transitions and the tasks the process creates, all labelled in the reader's language. Each
+version of the history has a page of its own, built the same way, with what the active version
+changed since."""
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from sopcrm.crm.records.models import Deal, Lead
+from sopcrm.crm.records.models import Account, Contact, Deal, Lead
 from sopcrm.playbook.diagram import pipeline_diagram
+from sopcrm.playbook.diff import playbook_diff
 from sopcrm.playbook.schema import (
     ActorName,
     Assignee,
@@ -22,6 +26,7 @@ from sopcrm.playbook.schema import (
     ObjectDef,
     ObjectType,
     Pipeline,
+    Playbook,
     StageKind,
     TaskTemplate,
     Transition,
@@ -34,6 +39,12 @@ from .common import language
 
 # Only leads and deals move through pipelines.
 _STAGED = ((ObjectType.LEAD, Lead), (ObjectType.DEAL, Deal))
+_MODELS: dict[str, type[Account | Contact | Lead | Deal]] = {
+    ObjectType.LEAD.value: Lead,
+    ObjectType.DEAL.value: Deal,
+    ObjectType.ACCOUNT.value: Account,
+    ObjectType.CONTACT.value: Contact,
+}
 _DURATION_PART = re.compile(r"(\d+)\s*(d|day|days|h|hour|hours|m|min|minute|minutes)")
 VERSION_LIMIT = 50
 
@@ -239,42 +250,153 @@ def _pipeline_section(pipeline: Pipeline, labels: _Labels) -> PipelineSection:
     )
 
 
-@login_required
-def playbook_page(request: WebRequest) -> HttpResponse:
-    lang = language()
-    versions = list(
+def _version_history() -> list[PlaybookVersion]:
+    return list(
         PlaybookVersion.objects.select_related("applied_by")
         .defer("source", "compiled")
         .order_by("-applied_at", "-number")[:VERSION_LIMIT]
     )
+
+
+def _active(versions: list[PlaybookVersion]) -> PlaybookVersion | None:
     active = next((v for v in versions if v.is_active), None)
     if active is None:  # more than VERSION_LIMIT applied since, or none at all
         active = PlaybookVersion.objects.select_related("applied_by").filter(is_active=True).first()
+    return active
+
+
+def _version_context(version: PlaybookVersion, lang: str) -> dict[str, Any]:
+    """What the page shows of one version: its name, and per staged object its pipelines
+    (blueprint, stages, transitions) and task templates. The active version and an old one are
+    shown by the same builder and template."""
+    playbook = playbook_for_version(version.pk)
     objects = []
-    playbook = playbook_for_version(active.pk) if active else None
-    if playbook is not None:
-        for object_type, model in _STAGED:
-            obj = playbook.object(object_type)
-            labels = _Labels(obj, model, lang)
-            objects.append(
-                ObjectSection(
-                    key=object_type.value,
-                    label=str(model._meta.verbose_name_plural).capitalize(),
-                    pipelines=[_pipeline_section(p, labels) for p in obj.pipelines],
-                    tasks=[_task_row(t, labels) for t in obj.tasks],
-                )
+    for object_type, model in _STAGED:
+        obj = playbook.object(object_type)
+        labels = _Labels(obj, model, lang)
+        objects.append(
+            ObjectSection(
+                key=object_type.value,
+                label=str(model._meta.verbose_name_plural).capitalize(),
+                pipelines=[_pipeline_section(p, labels) for p in obj.pipelines],
+                tasks=[_task_row(t, labels) for t in obj.tasks],
             )
-    return render(
-        request,
-        "web/playbook.html",
-        {
-            "title": _("Playbook"),
-            "active": active,
-            "playbook_name": playbook.name.for_language(lang) if playbook else "",
-            "playbook_description": (
-                playbook.description.for_language(lang) if playbook and playbook.description else ""
-            ),
-            "versions": versions,
-            "objects": objects,
-        },
+        )
+    return {
+        "shown": version,
+        "playbook_name": playbook.name.for_language(lang),
+        "playbook_description": (
+            playbook.description.for_language(lang) if playbook.description else ""
+        ),
+        "objects": objects,
+    }
+
+
+@login_required
+def playbook_page(request: WebRequest) -> HttpResponse:
+    lang = language()
+    versions = _version_history()
+    active = _active(versions)
+    context: dict[str, Any] = {
+        "title": _("Playbook"),
+        "active": active,
+        "versions": versions,
+        "shown": None,
+    }
+    if active is not None:
+        context.update(_version_context(active, lang))
+    return render(request, "web/playbook.html", context)
+
+
+@login_required
+def playbook_version_page(request: WebRequest, number: int) -> HttpResponse:
+    """One applied version, shown like the active one; an old one is marked "not active" with
+    when it was applied and replaced, and what the active version changed since. Version
+    numbers count per playbook: `?key=` names another playbook than the active one."""
+    lang = language()
+    versions = _version_history()
+    active = _active(versions)
+    key = request.GET.get("key") or (active.key if active else "")
+    version = (
+        PlaybookVersion.objects.select_related("applied_by")
+        .defer("source", "compiled")
+        .filter(key=key, number=number)
+        .first()
     )
+    if version is None:
+        raise Http404(_("No such playbook version."))
+    # Only one version is active at a time: the next one applied is the one that replaced it.
+    replaced_by = (
+        None
+        if version.is_active
+        else PlaybookVersion.objects.defer("source", "compiled")
+        .filter(applied_at__gte=version.applied_at)
+        .exclude(pk=version.pk)
+        .order_by("applied_at", "number")
+        .first()
+    )
+    context: dict[str, Any] = {
+        "title": _("Playbook version %(number)s") % {"number": version.number},
+        "active": active,
+        "versions": versions,
+        "replaced_by": replaced_by,
+        **_version_context(version, lang),
+    }
+    if active is not None and not version.is_active and active.key == version.key:
+        context["changes"] = _changes(version, active, lang)
+    return render(request, "web/playbook.html", context)
+
+
+@dataclass(frozen=True)
+class ChangeGroup:
+    label: str
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+
+
+def _changes(old: PlaybookVersion, new: PlaybookVersion, lang: str) -> list[ChangeGroup]:
+    """What the active version (`new`) changed against `old`: stages, transitions, task
+    templates and fields added, removed or changed, by label (keys where none is found)."""
+    before, after = playbook_for_version(old.pk), playbook_for_version(new.pk)
+    sections = playbook_diff(before, after).sections
+    names = {
+        "stages": _("Stages"),
+        "transitions": _("Transitions"),
+        "tasks": _("Task templates"),
+        "fields": _("Fields"),
+    }
+    return [
+        ChangeGroup(
+            label=label,
+            added=[_item_label(after, section, item, lang) for item in sections[section].added],
+            removed=[
+                _item_label(before, section, item, lang) for item in sections[section].removed
+            ],
+            changed=[_item_label(after, section, item, lang) for item in sections[section].changed],
+        )
+        for section, label in names.items()
+        if sections[section]
+    ]
+
+
+def _item_label(playbook: Playbook, section: str, item: str, lang: str) -> str:
+    """'deal.export.quoted' -> 'Deals · Quoted'; 'lead.first_contact' -> 'Leads · First contact'."""
+    object_key, _dot, rest = item.partition(".")
+    obj = playbook.object(object_key)
+    model = _MODELS.get(object_key)
+    prefix = str(model._meta.verbose_name_plural).capitalize() if model else object_key
+    label: Any = None
+    if section in ("stages", "transitions"):
+        pipeline_key, _dot, key = rest.partition(".")
+        pipeline = obj.pipeline(pipeline_key)
+        if pipeline is not None:
+            found = pipeline.stage(key) if section == "stages" else pipeline.transition(key)
+            label = found.label if found is not None else None
+    elif section == "tasks":
+        task = obj.task(rest)
+        label = task.title if task is not None else None
+    else:
+        field = obj.field(rest)
+        label = field.label if field is not None else None
+    return f"{prefix} · {label.for_language(lang) if label is not None else rest}"

@@ -135,8 +135,39 @@ def _option(user: User, record: Lead | Deal, key: str) -> TransitionOption | Non
     return next((o for o in transition_options(user, record) if o.key == key), None)
 
 
-def _core_keys(record: Lead | Deal) -> frozenset[str]:
+def core_keys(record: Lead | Deal) -> frozenset[str]:
     return REQUIRABLE_CORE_FIELDS[ObjectType.LEAD if isinstance(record, Lead) else ObjectType.DEAL]
+
+
+def submit_transition(
+    request: WebRequest, record: Lead | Deal, option: TransitionOption, form: TransitionForm
+) -> bool:
+    """Take the step with a valid form's values, from the record page or the board. True when it
+    is over: done, sent for approval or refused outright (a message says which); False when the
+    form goes back with the service's errors beside its fields."""
+    try:
+        result = record_transition(
+            record, transition=option.key, data=form.service_data(), actor=request.user
+        )
+    except InvalidInput as exc:
+        form.add_service_error(exc)
+        return False
+    except DomainError as exc:  # Conflict (stale stage, approval pending), PermissionDenied
+        messages.error(request, exc.message)
+        return True
+    if result.executed:
+        messages.success(
+            request,
+            _("Done: %(label)s. Now in %(stage)s.")
+            % {"label": option.label, "stage": _stage_text(result.record)},
+        )
+    else:
+        messages.warning(
+            request,
+            _("Sent for approval (%(reason)s): the record moves when a manager approves.")
+            % {"reason": option.approval_reason or ""},
+        )
+    return True
 
 
 def _back_to_record(request: WebRequest, url: str) -> HttpResponse:
@@ -167,32 +198,14 @@ def transition_view(request: WebRequest, record_type: str, pk: int, key: str) ->
     form = TransitionForm(
         request.POST if request.method == "POST" else None,
         option=option,
-        core_keys=_core_keys(record),
+        core_keys=core_keys(record),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = record_transition(
-                record, transition=key, data=form.service_data(), actor=request.user
-            )
-        except InvalidInput as exc:
-            form.add_service_error(exc)
-        except DomainError as exc:  # Conflict (stale stage, approval pending), PermissionDenied
-            messages.error(request, exc.message)
-            return _back_to_record(request, url)
-        else:
-            if result.executed:
-                messages.success(
-                    request,
-                    _("Done: %(label)s. Now in %(stage)s.")
-                    % {"label": option.label, "stage": _stage_text(result.record)},
-                )
-            else:
-                messages.warning(
-                    request,
-                    _("Sent for approval (%(reason)s): the record moves when a manager approves.")
-                    % {"reason": option.approval_reason or ""},
-                )
-            return _back_to_record(request, url)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and submit_transition(request, record, option, form)
+    ):
+        return _back_to_record(request, url)
     context = {
         "record": record,
         "option": option,
