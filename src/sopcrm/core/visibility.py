@@ -21,12 +21,8 @@ def owner_visibility(user: User, owner_path: str = "owner") -> Q:
     if user.is_admin:
         return Q()
     if user.is_manager and user.team_id is not None:
-        # The team's members as a subquery on the owner column, not a join to the users table:
-        # the owner index then serves the filter (a join checked row by row made a manager's
-        # lists and board read every record).
-        team = User.objects.filter(team_id=user.team_id).values("pk")
         return (
-            Q(**{f"{owner_path}__in": team})
+            Q(**{f"{owner_path}__team_id": user.team_id})
             | Q(**{owner_path: user})
             | Q(**{f"{owner_path}__isnull": True})
         )
