@@ -89,8 +89,8 @@ def test_no_one_elses_tasks_appear(client_for, people, frozen):
     assert "Bob's call" not in response.content.decode()
 
 
-def test_a_task_shows_its_channel_and_its_complete_form_has_it_chosen(client_for, people, frozen):
-    frozen(MONDAY)
+def _call_task(people):
+    """A call Alice has to make today about her account Acme."""
     account = account_create(actor=people.alice, data={"name": "Acme"})
     task = activity_create(
         actor=people.alice,
@@ -102,9 +102,13 @@ def test_a_task_shows_its_channel_and_its_complete_form_has_it_chosen(client_for
             "account": account.pk,
         },
     )
-    client = client_for(people.alice)
-    response = _home(client)
-    html = response.content.decode()
+    return task, account
+
+
+def test_a_task_shows_its_channel_and_links_the_task_and_its_record(client_for, people, frozen):
+    frozen(MONDAY)
+    task, account = _call_task(people)
+    html = _home(client_for(people.alice)).content.decode()
     assert '<span class="badge badge-channel">Phone</span>' in html
     assert f'href="{reverse("account_detail", args=[account.pk])}"' in html
     assert f'href="{reverse("activity_detail", args=[task.pk])}"' in html
@@ -114,17 +118,7 @@ def test_the_complete_form_is_fetched_when_unfolded_with_the_task_channel_chosen
     client_for, people, frozen
 ):
     frozen(MONDAY)
-    account = account_create(actor=people.alice, data={"name": "Acme"})
-    task = activity_create(
-        actor=people.alice,
-        data={
-            "kind": "task",
-            "subject": "Call Ana",
-            "channel": "phone",
-            "due_at": at(2025, 11, 3, 15),
-            "account": account.pk,
-        },
-    )
+    task, _account = _call_task(people)
     client = client_for(people.alice)
     html = _home(client).content.decode()
     url = reverse("my_day_complete", args=[task.pk])
