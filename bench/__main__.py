@@ -59,7 +59,7 @@ def _pages(options: argparse.Namespace) -> int:
         data, made = pages.ensure_data(
             deals=options.deals,
             seed=options.seed,
-            fresh=options.fresh or options.suite == "generate",
+            fresh=options.suite == "generate" or options.fresh,
             progress=generate.print_progress,
         )
         print_table(

@@ -6,7 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sopcrm.crm.records.search import phone_digits, record_search
+from sopcrm.crm.records.querying.matching import phone_digits
+from sopcrm.crm.records.search import record_search
 from sopcrm.crm.records.services.accounts import account_create
 from sopcrm.crm.records.services.contacts import contact_create
 from sopcrm.crm.records.services.deals import deal_create
@@ -160,3 +161,9 @@ def test_phone_digits_ignore_text_and_short_numbers():
 
 def test_a_nul_character_finds_nothing(people):
     assert record_search(people.alice, "a\x00b") == []
+
+
+def test_a_list_search_box_finds_a_phone_by_its_digits_like_the_top_bar(client_for, people):
+    lead_create(actor=people.alice, data={"name": "Li", "phone": "+86 138 0013 8000"})
+    response = client_for(people.alice).get(reverse("lead_list"), {"q": "138-0013-8000"})
+    assert [row[0].text for row in response.context["rows"]] == ["Li"]

@@ -21,12 +21,28 @@ def owner_visibility(user: User, owner_path: str = "owner") -> Q:
     if user.is_admin:
         return Q()
     if user.is_manager and user.team_id is not None:
-        return (
-            Q(**{f"{owner_path}__team_id": user.team_id})
-            | Q(**{owner_path: user})
-            | Q(**{f"{owner_path}__isnull": True})
-        )
+        # The team's members as a list of ids rather than a join to users: an `IN (...)` on the
+        # owner column is served by the owner indexes on both databases, where a join (or a
+        # subquery, tried: slower on PostgreSQL) made a manager's lists, board and search check
+        # every row's owner (docs/performance.md, "Pages").
+        members = [*team_member_ids(user), user.pk]
+        return Q(**{f"{owner_path}_id__in": members}) | Q(**{f"{owner_path}__isnull": True})
     return Q(**{owner_path: user})
+
+
+def team_member_ids(manager: User) -> list[int]:
+    """The ids of the users in `manager`'s team, read once per user object: a page builds many
+    querysets, and a user object lives for one request (or one job), so a change of team is seen
+    by the next one."""
+    team_id = manager.team_id
+    if team_id is None:
+        return []
+    cached = manager.__dict__.get("_team_member_ids")
+    if cached is not None and cached[0] == team_id:
+        return list(cached[1])
+    ids = list(User.objects.filter(team_id=team_id).values_list("pk", flat=True))
+    manager.__dict__["_team_member_ids"] = (team_id, ids)
+    return ids
 
 
 def can_see_owner(user: User, owner: User | None) -> bool:

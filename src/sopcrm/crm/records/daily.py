@@ -96,8 +96,8 @@ def _day_end(at: datetime) -> datetime:
 
 
 def open_tasks(user: User) -> QuerySet[Activity]:
-    return selectors.activity_list(user).filter(
-        owner=user, kind=ActivityKind.TASK, status=ActivityStatus.OPEN
+    return selectors.own_activity_list(user).filter(
+        kind=ActivityKind.TASK, status=ActivityStatus.OPEN
     )
 
 

@@ -47,6 +47,15 @@ def activity_list(user: User) -> QuerySet[Activity]:
     )
 
 
+def own_activity_list(user: User) -> QuerySet[Activity]:
+    """The activities the user owns: the same rows as `activity_list(user).filter(owner=user)`,
+    without the test of every related record (a user sees what they own), which made counting a
+    busy rep's open tasks read all their records."""
+    return Activity.objects.filter(owner_visibility(user), owner=user).select_related(
+        "owner", "lead", "deal", "account", "contact"
+    )
+
+
 LIST_SELECTORS = {
     RecordType.ACCOUNT: account_list,
     RecordType.CONTACT: contact_list,

@@ -1,7 +1,8 @@
 """Accounts (customer companies): list, record page, new, edit."""
 
+from functools import partial
+
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from sopcrm.core.models import RecordType
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Account
+from sopcrm.crm.records.querying.matching import search_condition
 from sopcrm.crm.records.services.accounts import account_create, account_update
 
 from .. import display
@@ -35,7 +37,7 @@ def account_list(request: WebRequest) -> HttpResponse:
             Column("owner", _("Owner"), lambda a: display.user_label(a.owner), "owner__username"),
             created_column(default=True),
         ],
-        search=lambda q: Q(name__icontains=q) | Q(domain__icontains=q) | Q(industry__icontains=q),
+        search=partial(search_condition, RecordType.ACCOUNT),
         default_sort="-created",
         filters=owner_filter(request.user, _("Owner")),
         new_url=reverse("account_create"),

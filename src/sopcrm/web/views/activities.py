@@ -6,11 +6,12 @@ form again (with its errors) or what changed, with the page's changing parts out
 (record_pages.render_live). Without JavaScript the same URLs are pages of their own.
 """
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, TextChoices
+from django.db.models import TextChoices
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,6 +24,7 @@ from sopcrm.core.models import RecordType
 from sopcrm.crm.mail.models import OutboundEmail
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Activity, ActivityKind, ActivityStatus
+from sopcrm.crm.records.querying.matching import search_condition
 from sopcrm.crm.records.services.activities import (
     activity_complete,
     activity_create,
@@ -107,7 +109,7 @@ def activity_list(request: WebRequest) -> HttpResponse:
             ),
             Column("owner", _("Owner"), lambda a: display.user_label(a.owner), "owner__username"),
         ],
-        search=lambda q: Q(subject__icontains=q) | Q(summary__icontains=q),
+        search=partial(search_condition, RecordType.ACTIVITY),
         default_sort="-occurred",
         filters=[
             Filter("kind", _("Kind"), _choices(ActivityKind), lambda qs, v: qs.filter(kind=v)),

@@ -1,7 +1,8 @@
 """Contacts (people at customer companies): list, record page, new, edit."""
 
+from functools import partial
+
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from sopcrm.core.models import RecordType
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Contact
+from sopcrm.crm.records.querying.matching import search_condition
 from sopcrm.crm.records.services.contacts import contact_create, contact_update
 
 from .. import display
@@ -36,12 +38,7 @@ def contact_list(request: WebRequest) -> HttpResponse:
             Column("owner", _("Owner"), lambda c: display.user_label(c.owner), "owner__username"),
             created_column(),
         ],
-        search=lambda q: (
-            Q(name__icontains=q)
-            | Q(email__icontains=q)
-            | Q(phone__icontains=q)
-            | Q(account__name__icontains=q)
-        ),
+        search=partial(search_condition, RecordType.CONTACT),
         default_sort="name",
         filters=owner_filter(request.user, _("Owner")),
         new_url=reverse("contact_create"),

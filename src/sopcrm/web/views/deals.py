@@ -2,10 +2,10 @@
 its playbook is in transitions.py."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from sopcrm.core.models import RecordType, User
 from sopcrm.core.visibility import can_see_owner
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Deal
+from sopcrm.crm.records.querying.matching import search_condition
 from sopcrm.crm.records.services.deals import deal_create, deal_update
 
 from .. import display
@@ -77,9 +78,7 @@ def deal_list(request: WebRequest) -> HttpResponse:
             created_column(),
             Column("owner", _("Owner"), lambda d: display.user_label(d.owner), "owner__username"),
         ],
-        search=lambda q: (
-            Q(title__icontains=q) | Q(account__name__icontains=q) | Q(contact__name__icontains=q)
-        ),
+        search=partial(search_condition, RecordType.DEAL),
         default_sort="close",
         filters=[
             *stage_filter(playbook, RecordType.DEAL, _("Stage"), language()),

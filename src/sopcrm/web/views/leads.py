@@ -1,8 +1,9 @@
 """Leads (inquiries): list, record page, new, edit; moving one through
 its playbook is in transitions.py."""
 
+from functools import partial
+
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from sopcrm.core.models import RecordType, User
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Lead, LeadSource
+from sopcrm.crm.records.querying.matching import search_condition
 from sopcrm.crm.records.services.leads import lead_create, lead_update
 
 from .. import display
@@ -75,12 +77,7 @@ def lead_list(request: WebRequest) -> HttpResponse:
             last_contact_column(),
             created_column(),
         ],
-        search=lambda q: (
-            Q(name__icontains=q)
-            | Q(company__icontains=q)
-            | Q(email__icontains=q)
-            | Q(phone__icontains=q)
-        ),
+        search=partial(search_condition, RecordType.LEAD),
         default_sort="-received",
         filters=[
             *stage_filter(playbook, RecordType.LEAD, _("Stage"), language()),

@@ -16,7 +16,8 @@ from sopcrm.core import normalise
 from sopcrm.core.errors import InvalidInput
 from sopcrm.core.models import RecordType
 
-from .fields import DEFAULT_SORT, OPS, SEARCH_FIELDS, Kind, Queryable, QueryField
+from .fields import DEFAULT_SORT, OPS, Kind, Queryable, QueryField
+from .matching import search_condition
 
 _COMPARE = {"lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte"}
 _BLANKABLE = {Kind.TEXT, Kind.KEY, Kind.COUNTRY}
@@ -215,10 +216,7 @@ def apply_search(qs: QuerySet[Any], record_type: RecordType, q: str | None) -> Q
     text = (q or "").strip()
     if not text:
         return qs
-    match = Q()
-    for path in SEARCH_FIELDS[record_type]:
-        match |= Q(**{f"{path}__icontains": text})
-    return qs.filter(match)
+    return qs.filter(search_condition(record_type, text))
 
 
 # Cursors -------------------------------------------------------------------------------------
