@@ -18,6 +18,7 @@ from .core_fields import CORE_FIELDS, REQUIRABLE_CORE_FIELDS
 from .hints import did_you_mean, duplicates
 from .intake_checks import IntakeChecker
 from .loader import PathKey, Problem, SourceMap
+from .report_checks import report_problems
 from .schema import (
     ActorName,
     ObjectDef,
@@ -68,6 +69,7 @@ class _ObjectChecker:
             yield from self.pipeline(pipeline, ("pipelines", index))
         yield from AutomationChecker(self, self.playbook).run()
         yield from IntakeChecker(self, self.playbook).run()
+        yield from report_problems(self)
 
     def fields(self) -> Iterator[Problem]:
         for index, key in duplicates([f.key for f in self.obj.fields]):

@@ -576,6 +576,20 @@ class ConversionDef(Strict):
     deal: dict[Key, Key] = Field(default_factory=dict)
 
 
+class ReportsDef(Strict):
+    """What the reports (S-41..S-44) read in this object, by key: the stage where a quote is
+    sent, the fields that record why a deal was lost, against whom and whether to try again,
+    the product line reports are filtered by, and the SLA that is the first-response clock.
+    Each is optional; a report whose key is missing says so instead of guessing."""
+
+    quote_stage: Key | None = None
+    lost_reasons: Key | None = None  # a choice or multi_choice field
+    competitor: Key | None = None
+    reactivation: Key | None = None  # a choice field
+    product_line: Key | None = None
+    response_sla: Key | None = None
+
+
 class ObjectDef(Strict):
     fields: tuple[FieldDef, ...] = ()
     pipelines: tuple[Pipeline, ...] = ()
@@ -588,6 +602,7 @@ class ObjectDef(Strict):
     assignment: AssignmentDef | None = None
     duplicates: DuplicatesDef | None = None
     conversion: ConversionDef | None = None
+    reports: ReportsDef = Field(default_factory=ReportsDef)
 
     def field(self, key: str) -> FieldDef | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -784,6 +799,7 @@ def _collect_keys() -> frozenset[str]:
         DuplicatesDef,
         IntakeForm,
         ConversionDef,
+        ReportsDef,
     )
     for model in models:
         for name, info in model.model_fields.items():
