@@ -21,6 +21,7 @@ from . import (
     me,
     notifications,
     playbook,
+    reports,
     signatures,
     templates,
     webhooks,
@@ -54,4 +55,5 @@ api.add_router("", emails.router)
 api.add_router("", signatures.router)
 api.add_router("", me.router)
 api.add_router("", automation.router)
+api.add_router("", reports.router)
 api.add_router("", notifications.preferences_router)

@@ -94,6 +94,32 @@ class BusinessCalendar:
             return []
         return [y for y in years if not self._country_days(y)[1]]
 
+    # -- durations --------------------------------------------------------------------------
+    def working_days_between(self, start: datetime, end: datetime) -> float:
+        """The time from `start` to `end` (aware datetimes) that falls on working days, in days
+        with 4 decimals; 0 when `end` is not after `start`.
+
+        A working day counts its whole 24 hours, measured on the wall clock of the calendar's
+        time zone, so a working day spent entirely in a stage is exactly 1 even on a 23- or
+        25-hour DST day. Non-working days (weekends, holidays) count nothing; make-up working
+        days count. This is the business-days figure of a stay in a stage (S-23, S-41)."""
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("start and end must be timezone-aware")
+        if end <= start:
+            return 0.0
+        # Both ends in the zone: subtracting datetimes of one tzinfo is wall-clock arithmetic.
+        local_start, local_end = start.astimezone(self.zone), end.astimezone(self.zone)
+        total = timedelta(0)
+        day = local_start.date()
+        while day <= local_end.date():
+            if self.is_working_day(day):
+                begin = max(local_start, self._midnight(day))
+                finish = min(local_end, self._midnight(day + timedelta(days=1)))
+                if finish > begin:
+                    total += finish - begin
+            day += timedelta(days=1)
+        return round(total / timedelta(days=1), 4)
+
     # -- deadlines --------------------------------------------------------------------------
     def add(self, start: datetime, amount: timedelta, clock: Clock | str) -> datetime:
         """The moment `amount` of time on `clock` has run after `start` (aware datetimes)."""

@@ -21,6 +21,7 @@ from .views import (
     merge,
     notifications,
     playbook,
+    reports,
     saved_views,
     search,
     template_changes,
@@ -72,6 +73,10 @@ urlpatterns = [
     path("approvals/", approvals.approval_list, name="approval_list"),
     path("approvals/<int:pk>/decide/", approvals.approval_decide_view, name="approval_decide"),
     path("playbook/", playbook.playbook_page, name="playbook"),
+    path("reports/", reports.reports_page, name="reports"),
+    path("reports/me/", reports.reports_me_page, name="reports_me"),
+    path("reports/records/", reports.reports_records, name="reports_records"),
+    path("reports/monthly/", reports.reports_monthly, name="reports_monthly"),
     path(
         "playbook/versions/<int:number>/",
         playbook.playbook_version_page,

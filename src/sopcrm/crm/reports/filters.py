@@ -20,7 +20,8 @@ from sopcrm.playbook.schema import ObjectType, Pipeline, ReportsDef
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from ..records import selectors
-from ..records.models import Deal, Lead
+from ..records.models import ActivityKind, ActivityStatus, Deal, Direction, Lead
+from ..records.services.slas import CONTACT_KINDS
 
 # A longer period is almost always a typo (2062 for 2026) and would read the whole log.
 MAX_PERIOD = timedelta(days=3 * 366)
@@ -136,6 +137,15 @@ def report_filter(params: Mapping[str, Any], *, today: date | None = None) -> Re
         source=text("source") or None,
         country=country or None,
         product_line=text("product_line") or None,
+    )
+
+
+def customer_contact() -> Q:
+    """A follow-up: a completed outbound contact with the customer (a logged call, email,
+    meeting or message, or a task done through a channel), as a filter on activities. The rule
+    of services/slas.py's `is_customer_contact`, which the response clocks stop on."""
+    return Q(status=ActivityStatus.DONE, direction=Direction.OUTBOUND) & (
+        Q(kind__in=CONTACT_KINDS) | (Q(kind=ActivityKind.TASK) & ~Q(channel=""))
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils.translation import get_language
 
 from sopcrm.core.clock import now
@@ -18,17 +18,8 @@ from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from ..records import selectors
 from ..records.models import Activity, ActivityKind, ActivityStatus, Deal
-from .filters import ReportFilter, report_deals
+from .filters import ReportFilter, customer_contact, report_deals
 from .stats import Share
-
-
-def outbound_contact() -> Q:
-    """A completed outbound customer contact (a follow-up): the same rule as
-    services.slas.is_customer_contact, as a filter on activities."""
-    return Q(status=ActivityStatus.DONE, direction="outbound") & (
-        Q(kind__in=["call", "email", "meeting", "message"])
-        | (Q(kind=ActivityKind.TASK) & ~Q(channel=""))
-    )
 
 
 @dataclass(frozen=True)
@@ -188,7 +179,7 @@ def deal_path(user: User, deal: Deal) -> DealPath:
         )
         for task in activities.filter(kind=ActivityKind.TASK).order_by("due_at", "created_at", "pk")
     ]
-    return DealPath(deal, stays, tasks, activities.filter(outbound_contact()).count())
+    return DealPath(deal, stays, tasks, activities.filter(customer_contact()).count())
 
 
 def example_deals(user: User, filters: ReportFilter) -> tuple[Deal | None, Deal | None]:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import template
 from django.http import HttpRequest
 from django.urls import reverse
@@ -56,3 +58,18 @@ def mail_to_review(user: User) -> int:
     from ..views.mail_review import review_waiting
 
     return review_waiting(user) if user.is_authenticated else 0
+
+
+@register.filter
+def share(value: dict[str, Any] | None) -> str:
+    """A report share ({"part", "whole", "percent"}) as "62.5 % (5 / 8)"; "—" when there is
+    nothing to share (never 0 %)."""
+    if not value or value.get("percent") is None:
+        return "—"
+    return f"{value['percent']} % ({value['part']} / {value['whole']})"
+
+
+@register.filter
+def figure(value: Any) -> str:
+    """A report figure that may be missing: "—" for None."""
+    return "—" if value is None else str(value)

@@ -209,7 +209,7 @@ def _close(absorb: Lead, keep: Lead, actor: User) -> str | None:
     # process, while a rep may merge two leads of their own. The move is logged the same way,
     # with the merge as the documented reason.
     reason = _("Merged into lead #%(id)s (%(name)s).") % {"id": keep.pk, "name": keep}
-    record_move_documented(absorb, lost, reason=reason, actor=actor)
+    record_move_documented(absorb, lost, reason=reason, actor=actor, merged_into=keep.pk)
     return lost.key
 
 

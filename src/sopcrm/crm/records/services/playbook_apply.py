@@ -9,6 +9,7 @@ on the version they closed under, so their history reads as it happened.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from sopcrm.crm.messaging.services.seeding import templates_seed_from_playbook
 from sopcrm.playbook.diff import PlaybookDiff, playbook_diff
 from sopcrm.playbook.loader import load_playbook
 from sopcrm.playbook.schema import ObjectType, Playbook, StageKind
+from sopcrm.process.engine import calendar_for
 from sopcrm.process.models import PlaybookVersion
 from sopcrm.process.playbooks import playbook_activate, playbook_for_version
 
@@ -141,6 +143,11 @@ def playbook_apply(
         if new_stage != old_stage:
             updates.update(stage=new_stage, substate=first, stage_entered_at=at)
             result.remapped[f"{record_type.value}.{old_stage}->{new_stage}"] = len(ids)
+            common = {
+                "pipeline": pipeline_key,
+                "playbook_version": version.number,
+                "remapped": True,
+            }
             events_record_many(
                 Event(
                     record_type=record_type,
@@ -148,17 +155,12 @@ def playbook_apply(
                     kind=kind,
                     actor=actor,
                     occurred_at=at,
-                    data={
-                        "pipeline": pipeline_key,
-                        "stage": stage,
-                        "playbook_version": version.number,
-                        "remapped": True,
-                    },
+                    data={**common, **data},
                 )
-                for pk in ids
-                for kind, stage in (
-                    (EventKind.STAGE_LEFT, old_stage),
-                    (EventKind.STAGE_ENTERED, new_stage),
+                for pk, stay in _stays(model, ids, at).items()
+                for kind, data in (
+                    (EventKind.STAGE_LEFT, {"stage": old_stage, "to": new_stage, **stay}),
+                    (EventKind.STAGE_ENTERED, {"stage": new_stage}),
                 )
             )
         model.objects.filter(pk__in=ids).update(**updates)
@@ -166,6 +168,25 @@ def playbook_apply(
         model.objects.filter(pk__in=ids).exclude(substate__in=valid).update(substate=first)
         result.moved[record_type.value] = result.moved.get(record_type.value, 0) + len(ids)
     return result
+
+
+def _stays(
+    model: type[Lead] | type[Deal], ids: list[int], at: datetime
+) -> dict[int, dict[str, float]]:
+    """The stay each record ends in its old stage, as every `stage_left` event carries it:
+    calendar days and business days on the calendar of the version the record ran under."""
+    rows = model.objects.filter(pk__in=ids).values_list(
+        "pk", "stage_entered_at", "playbook_version_id"
+    )
+    return {
+        pk: {
+            "days_in_stage": round((at - entered).total_seconds() / 86400, 4),
+            "business_days": calendar_for(
+                playbook_for_version(version_id).calendar
+            ).working_days_between(entered, at),
+        }
+        for pk, entered, version_id in rows
+    }
 
 
 def _substates(

@@ -39,6 +39,7 @@ from .logging import event_log, log_changes
 from .playbook_context import (
     StagedRecord,
     actor_of,
+    calendar_of,
     field_values,
     pipeline_of,
     playbook_of,
@@ -212,6 +213,7 @@ def _enter_stage(
     actor: User,
     approved: ApprovalRequest | None,
     exception_reason: str | None = None,
+    merged_into: int | None = None,
 ) -> None:
     at = record.updated_at
     previous, previous_sub = record.stage, record.substate
@@ -223,6 +225,10 @@ def _enter_stage(
         common["approval"] = approved.pk
     if exception_reason is not None:
         common["exception"] = exception_reason
+    if merged_into is not None:
+        # A merge closing the absorbed lead: logged as a documented move, but not a manager's
+        # exception to the process (the reports count those, S-16).
+        common["merged_into"] = merged_into
     event_log(
         record_type=record_type,
         record_id=record.pk,
@@ -235,6 +241,8 @@ def _enter_stage(
             "substate": previous_sub,
             "to": stage.key,
             "days_in_stage": round((at - record.stage_entered_at).total_seconds() / 86400, 4),
+            # The stay on the playbook's calendar (S-23, S-41): working days only.
+            "business_days": calendar_of(record).working_days_between(record.stage_entered_at, at),
         },
     )
     record.stage, record.substate, record.stage_entered_at = stage.key, substate, at
@@ -448,10 +456,18 @@ def record_exception_move(
     return record
 
 
-def record_move_documented(record: StagedRecord, stage: Stage, *, reason: str, actor: User) -> None:
+def record_move_documented(
+    record: StagedRecord,
+    stage: Stage,
+    *,
+    reason: str,
+    actor: User,
+    merged_into: int | None = None,
+) -> None:
     """Move a locked record to `stage` outside the transitions, logged with `reason` as an
     exception: what a stage change does (events, tasks, clocks, timers) all happens. The
-    caller has checked who may (a manager's exception; a merge closing the absorbed lead)."""
+    caller has checked who may (a manager's exception; a merge closing the absorbed lead, which
+    names the lead kept in `merged_into`)."""
     record.updated_at = now()
     _enter_stage(
         record,
@@ -461,6 +477,7 @@ def record_move_documented(record: StagedRecord, stage: Stage, *, reason: str, a
         actor,
         None,
         exception_reason=reason,
+        merged_into=merged_into,
     )
     record.save()
     record_timers_refresh(record_type_of(record), record)
