@@ -54,6 +54,8 @@ class SlaClock(models.Model):
         indexes = [
             models.Index(fields=["owner", "state", "due_at"], name="sla_owner_state"),
             models.Index(fields=["record_type", "record_id"], name="sla_record"),
+            # The first-response report: the clocks of one SLA started in a period.
+            models.Index(fields=["sla", "started_at"], name="sla_started"),
         ]
 
     def __str__(self) -> str:
