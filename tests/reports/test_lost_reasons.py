@@ -175,3 +175,16 @@ def test_as_dict_is_json_ready_with_keys_labels_and_shares(people, history):
     }
     assert (data["reasons"]["configured"], data["reasons"]["without_reason"]) == (True, 1)
     assert data["competitors"]["configured"] is True
+
+
+def test_a_field_a_rep_may_not_see_is_not_reported_to_them(people, history):
+    data = yaml.safe_load(bundled_playbook_path("export_trade").read_text())
+    fields = data["objects"]["deal"]["fields"]
+    competitor = next(f for f in fields if f["key"] == "competitor")
+    competitor["visible_to"] = ["manager", "admin"]
+    competitor["editable_by"] = ["manager", "admin"]
+    playbook_apply(source=yaml.safe_dump(data), source_name="private.yaml", actor=None)
+    period = report_filter({"from": "2026-10-01", "to": "2026-10-31"})
+    as_rep = lost_reasons_report(people.alice, period)
+    assert (as_rep.competitors_configured, as_rep.competitors) == (False, ())
+    assert lost_reasons_report(people.east_manager, period).competitors_configured
