@@ -34,6 +34,7 @@ from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from ..http import WebRequest
 from .common import language, record_url
+from .record_pages import stage_text
 
 # Trend lines: a point per week up to this many weeks, else a point per month.
 WEEKLY_UP_TO = timedelta(weeks=13)
@@ -266,7 +267,11 @@ def reports_records(request: WebRequest) -> HttpResponse:
             "filters": filters,
             "total": total,
             "rows": [
-                {"record": record, "url": record_url(drill.object_type.value, record.pk)}
+                {
+                    "record": record,
+                    "url": record_url(drill.object_type.value, record.pk),
+                    "stage": stage_text(record),
+                }
                 for record in rows[:DRILL_LIMIT]
             ],
             "limit": DRILL_LIMIT,
