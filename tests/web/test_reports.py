@@ -3,8 +3,10 @@ with its numbers beside it, and the drill-down from a chart segment to the recor
 The figures themselves are tested in tests/reports/; here: what the pages show and who sees
 what."""
 
+import io
 import json
 
+import openpyxl
 from django.urls import reverse
 
 from sopcrm.crm.records.services.deals import deal_create
@@ -98,3 +100,26 @@ def test_the_reports_page_needs_a_signed_in_user(client, db):
     response = client.get(reverse("reports"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+
+
+def test_the_monthly_review_downloads_as_a_workbook(client_for, people):
+    response = client_for(people.east_manager).get(reverse("reports_monthly") + "?month=2026-10")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="sopcrm-review-2026-10.xlsx"'
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert len(workbook.sheetnames) == 3
+
+
+def test_a_bad_month_for_the_review_is_refused_with_its_name(client_for, people):
+    response = client_for(people.east_manager).get(reverse("reports_monthly") + "?month=2026-13")
+    assert response.status_code == 400
+    assert response.content.decode().startswith("month:")
+
+
+def test_an_example_the_manager_may_not_see_is_refused(client_for, people):
+    west = deal_create(actor=people.wendy, data={"title": "West deal"})
+    response = client_for(people.east_manager).get(
+        reverse("reports_monthly") + f"?month=2026-10&won={west.pk}"
+    )
+    assert response.status_code == 400
+    assert response.content.decode().startswith("won:")

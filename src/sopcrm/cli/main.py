@@ -14,6 +14,7 @@ OUR_COMMANDS = {
     "timers": "list pending timers (SLA points, due tasks, idle limits), or fire the due ones",
     "webhook": "add, list, deactivate or rotate outbound webhooks; see their deliveries",
     "import": "import leads from a CSV or XLSX file (import leads FILE --preset zoho ...)",
+    "report": "write the monthly SOP review as XLSX and CSV (report monthly --month 2026-10)",
 }
 
 

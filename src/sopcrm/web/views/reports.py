@@ -27,6 +27,7 @@ from sopcrm.crm.reports.filters import ReportFilter, report_filter
 from sopcrm.crm.reports.first_response import first_response_report
 from sopcrm.crm.reports.funnel import funnel_report
 from sopcrm.crm.reports.lost import lost_reasons_report
+from sopcrm.crm.reports.monthly import ExampleNotFound, monthly_review, monthly_review_xlsx
 from sopcrm.crm.reports.quotes import quotes_report
 from sopcrm.crm.reports.reps import reps_report, visible_reps
 from sopcrm.crm.reports.tasks import tasks_report
@@ -283,18 +284,29 @@ def reports_records(request: WebRequest) -> HttpResponse:
 @login_required
 def reports_monthly(request: WebRequest) -> HttpResponse:
     """The monthly review (S-42) as an XLSX download: the same workbook as `sopcrm report
-    monthly`. A bad month or team answers 400 with the message, and nothing is built."""
-    from sopcrm.crm.reports.monthly import monthly_review, monthly_review_xlsx
-
+    monthly`. `month` (default: this one), `team`, and `won` / `lost` to choose the examples. Bad
+    input answers 400 with the message naming the parameter, and nothing is built."""
     month = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
     try:
-        team = report_filter({"team": request.GET.get("team", "")}).team
-        review = monthly_review(request.user, month, team=team)
+        numbers = {name: _whole_number(request, name) for name in ("team", "won", "lost")}
+        review = monthly_review(request.user, month, **numbers)
     except InvalidInput as error:
         return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
+    except ExampleNotFound as error:
+        message = f"{error.field}: {error}"
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(
         monthly_review_xlsx(review),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="sopcrm-review-{month}.xlsx"'
     return response
+
+
+def _whole_number(request: WebRequest, name: str) -> int | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidInput.single(name, "invalid", _("Give the id as a whole number."))
+    return int(raw)
