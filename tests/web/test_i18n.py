@@ -28,6 +28,7 @@ NAV_ZH = [
     "活动",
     "审批",
     "邮件模板",
+    "报表",
     "流程手册",
 ]
 NAV_EN = [
@@ -40,6 +41,7 @@ NAV_EN = [
     "Activities",
     "Approvals",
     "Templates",
+    "Reports",
     "Playbook",
 ]
 
