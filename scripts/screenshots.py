@@ -51,6 +51,7 @@ SHOTS = [
     Shot("lead", "li", "lead:new"),
     Shot("search", "wang", "/search/?q=gmbh"),
     Shot("approvals", "wang", "/approvals/"),
+    Shot("reports", "wang", "/reports/"),
     Shot("playbook", "wang", "/playbook/"),
     Shot("notifications", "li", "/notifications/"),
     Shot("import", "wang", "/imports/"),
@@ -117,6 +118,8 @@ def _take(
     if response is None or response.status != 200:
         print(f"skipped {shot.name}: {path} answered {response.status if response else None}")
     else:
+        if page.locator("[data-chart]").count():
+            page.wait_for_timeout(1500)  # let the charts finish their entry animation
         target = out / f"{shot.name}.{code}.png"
         page.screenshot(path=str(target))
         print(f"wrote {target}")
