@@ -40,6 +40,7 @@ class Shot:
     user: str
     path: str  # a URL path, or "deal:<stage>" for the first deal in that stage
     phone: bool = False
+    full_page: bool = False  # the whole page, not only what fits the window
 
 
 SHOTS = [
@@ -51,7 +52,7 @@ SHOTS = [
     Shot("lead", "li", "lead:new"),
     Shot("search", "wang", "/search/?q=gmbh"),
     Shot("approvals", "wang", "/approvals/"),
-    Shot("reports", "wang", "/reports/"),
+    Shot("reports", "wang", "/reports/", full_page=True),
     Shot("playbook", "wang", "/playbook/"),
     Shot("notifications", "li", "/notifications/"),
     Shot("import", "wang", "/imports/"),
@@ -121,7 +122,7 @@ def _take(
         if page.locator("[data-chart]").count():
             page.wait_for_timeout(1500)  # let the charts finish their entry animation
         target = out / f"{shot.name}.{code}.png"
-        page.screenshot(path=str(target))
+        page.screenshot(path=str(target), full_page=shot.full_page)
         print(f"wrote {target}")
     context.close()
 

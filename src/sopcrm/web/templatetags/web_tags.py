@@ -70,6 +70,22 @@ def share(value: dict[str, Any] | None) -> str:
 
 
 @register.filter
+def share_percent(value: dict[str, Any] | None) -> str:
+    """The percentage of a report share ("62.5 %"), or "—"."""
+    if not value or value.get("percent") is None:
+        return "—"
+    return f"{value['percent']} %"
+
+
+@register.filter
+def share_parts(value: dict[str, Any] | None) -> str:
+    """What a share is made of ("5 / 8"), or "" when there is nothing to share."""
+    if not value or not value.get("whole"):
+        return ""
+    return f"{value['part']} / {value['whole']}"
+
+
+@register.filter
 def figure(value: Any) -> str:
     """A report figure that may be missing: "—" for None."""
     return "—" if value is None else str(value)
