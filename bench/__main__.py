@@ -4,7 +4,8 @@ the server DATABASE_URL points at) when DATABASE_URL is set.
 
 `pages` and `generate` use a database that is kept between runs (`sopcrm_bench_pages` on the
 server DATABASE_URL points at, or SQLite in bench/results/pages-data/), so the 100,000 deals
-are generated once."""
+are generated once; `reports` one of its own (`sopcrm_bench_reports`, or SQLite in
+bench/results/reports-data/) for its million deals."""
 
 import argparse
 import json
@@ -45,7 +46,82 @@ def _parser() -> argparse.ArgumentParser:
     generate = suites.add_parser("generate", help="fill the kept database with generated data")
     generate.add_argument("--deals", type=int, default=100_000)
     generate.add_argument("--seed", type=int, default=7)
+    reports = suites.add_parser("reports", help="every report against its hand-written SQL floor")
+    reports.add_argument("--deals", type=int, default=1_000_000, help="deals in the database")
+    reports.add_argument("--seed", type=int, default=7)
+    reports.add_argument(
+        "--profile",
+        choices=("lean", "full"),
+        default="lean",
+        help="how much of each story the generator writes (bench/world.py, PROFILES)",
+    )
+    reports.add_argument("--repeat", type=int, default=5, help="timed runs of each report")
+    reports.add_argument(
+        "--fresh", action="store_true", help="generate again even if the data is there"
+    )
+    reports.add_argument(
+        "--only", default="", help="only these reports, comma-separated keys (e.g. funnel,dwell)"
+    )
+    reports.add_argument(
+        "--check", action="store_true", help="exit 1 when a floor's figures differ from its report"
+    )
+    reports.add_argument(
+        "--generate-only", action="store_true", help="make sure the data is there, time nothing"
+    )
     return parser
+
+
+def _reports(options: argparse.Namespace) -> int:
+    if options.deals < 1 or options.repeat < 1:
+        print("--deals and --repeat must be at least 1", file=sys.stderr)
+        return 2
+    from bench.reports import kept_database as reports_database
+
+    with reports_database() as database:
+        from bench import generate, reports
+
+        only = frozenset(k for k in options.only.split(",") if k)
+        unknown = only - {case.key for case in reports.CASES}
+        if unknown:
+            print(f"unknown reports: {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        print(
+            f"reports on {database}: {options.deals:,} deals, seed {options.seed}, "
+            f"profile {options.profile}"
+        )
+        data, made = reports.ensure_data(
+            deals=options.deals,
+            seed=options.seed,
+            profile=options.profile,
+            fresh=options.fresh,
+            progress=generate.print_progress,
+        )
+        print_table(
+            f"Data ({'generated now' if made else 'kept from ' + data['at']})",
+            ["rows", "count"],
+            generate.report(data),
+        )
+        if options.generate_only:
+            return 0
+        result = reports.run(
+            data=data, repeat=options.repeat, only=only, progress=generate.print_progress
+        )
+    result["generated_now"] = made
+    machine, db = result["machine"], result["machine"]["database"]
+    print(
+        f"\n{machine['cpu']} ({machine['cpus']} CPUs), {machine['ram_gib']} GiB RAM, "
+        f"Python {machine['python']}, Django {machine['django']}, {db['vendor']} {db['version']}; "
+        f"load average {machine['load_average']}"
+    )
+    print_table(
+        f"Reports ({db['vendor']}, {options.deals:,} deals; median ms of {options.repeat} runs)",
+        ["report", "persona", "period", "report ms", "floor ms", "ratio", "floor = report"],
+        reports.report(result),
+    )
+    for line in reports.mismatches(result):
+        print(line)
+    print(f"\nresult written to {reports.write(result)}")
+    return 1 if options.check and reports.mismatches(result) else 0
 
 
 def _pages(options: argparse.Namespace) -> int:
@@ -118,6 +194,8 @@ def _intake(options: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    if options.suite == "reports":
+        return _reports(options)
     if options.suite in ("pages", "generate"):
         return _pages(options)
     if options.suite == "intake":

@@ -9,6 +9,7 @@ core.events store it), so the rows read back exactly as if the ORM had written t
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -64,6 +65,19 @@ def _adapter(field: Field) -> Adapter:
     return _identity
 
 
+def _row_converter(adapters: Sequence[Adapter]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """One function that adapts a row's values, column by column, leaving alone the columns
+    that need nothing: a generator expression over the adapters cost a third of the insert's
+    Python time for millions of rows."""
+    names = {f"a{i}": adapt for i, adapt in enumerate(adapters) if adapt is not _identity}
+    cells = [f"a{i}(row[{i}])" if f"a{i}" in names else f"row[{i}]" for i in range(len(adapters))]
+    source = f"def convert(row):\n    return ({', '.join(cells)},)\n"
+    scope: dict[str, Any] = dict(names)
+    exec(source, scope)  # the source is built here from column positions only
+    converter: Callable[[Sequence[Any]], tuple[Any, ...]] = scope["convert"]
+    return converter
+
+
 class Table:
     """The prepared INSERT of `model` over `columns` (attribute names: `owner_id`, `data`)."""
 
@@ -72,6 +86,8 @@ class Table:
         fields = [by_attname[c] for c in columns]
         self.columns = list(columns)
         self.adapters = [_adapter(f) for f in fields]
+        self.convert = _row_converter(self.adapters)
+        self.values_of = attrgetter(*self.columns) if len(self.columns) > 1 else None
         quote = connection.ops.quote_name
         table = quote(model._meta.db_table)
         names = ", ".join(quote(f.column) for f in fields)
@@ -89,10 +105,8 @@ class Table:
 
     def insert(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert raw values (in the order of `columns`)."""
-        adapters = self.adapters
-        prepared = [
-            tuple(adapt(value) for adapt, value in zip(adapters, row, strict=True)) for row in rows
-        ]
+        convert = self.convert
+        prepared = [convert(row) for row in rows]
         if not prepared:
             return 0
         with connection.cursor() as cursor:
@@ -107,5 +121,8 @@ class Table:
 
     def insert_objects(self, objects: Iterable[Model]) -> int:
         """Insert unsaved model instances (their primary keys given when the table has them)."""
-        columns = self.columns
-        return self.insert([tuple(getattr(o, c) for c in columns) for o in objects])
+        if self.values_of is None:
+            (column,) = self.columns
+            return self.insert([(getattr(o, column),) for o in objects])
+        values_of = self.values_of
+        return self.insert([values_of(o) for o in objects])

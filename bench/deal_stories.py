@@ -38,6 +38,10 @@ from .stories import (
 from .world import COUNTRIES, PRODUCTS, World, pick
 
 FROM_LEAD = 0.4  # the share of deals made by converting a lead
+# The share of quoted deals a manager moved from New straight to Quoted, outside the
+# transitions (S-16: a buyer's complete RFQ, quoted at once), logged as an exception.
+SKIPPED_TO_QUOTE = 0.02
+SKIP_REASON = "The buyer sent a complete RFQ with specifications: quoted at once."
 DEAL_ENDS = {
     "new": 5,
     "contacted": 8,
@@ -102,6 +106,8 @@ def deal_story(world: World) -> Deal:
     assert pipeline is not None
     rep = world.rep()
     path = _deal_path(rng)
+    if "quoted" in path and rng.random() < SKIPPED_TO_QUOTE:
+        path = ["new", *path[path.index("quoted") :]]
     closed = path[-1] in ("won", "lost")
     entered = entries(world, pipeline, path, last_entry(world, pipeline, path[-1], closed))
     created = entered[0]
@@ -295,13 +301,10 @@ def _deal_tasks(
     made: list[ActivityRow] = []
 
     def title(key: str) -> str:
-        template = obj.task(key)
-        assert template is not None
-        return template.title.for_language(lang)
+        return world.template(obj, key)[1]
 
     # New: the first-contact task, done by "First contact made" or cancelled by a loss.
-    template = obj.task("first_contact")
-    assert template is not None
+    template = world.template(obj, "first_contact")[0]
     anchors = engine.Anchors(created_at=deal.created_at, stage_entered_at=deal.created_at)
     due = world.due(template, deal.created_at, anchors)
     if len(path) == 1:
@@ -335,13 +338,15 @@ def _deal_tasks(
         stage, at = path[i], entered[i]
         _fill(world, stage, custom, deal, at, path[-1])
         new_sub = "pending_1st" if stage == "quoted" else ""
+        skipped = (path[i - 1], stage) == ("new", "quoted")
         world.stage_change(
             deal,
             at=at,
-            transition=DEAL_TRANSITIONS[stage],
+            transition=None if skipped else DEAL_TRANSITIONS[stage],
             old=(path[i - 1], substate, entered[i - 1]),
             new=(stage, new_sub),
-            actor_id=owner,
+            actor_id=world.managers.get(world.team_of[owner], owner) if skipped else owner,
+            exception=SKIP_REASON if skipped else None,
         )
         substate = new_sub
         if stage == "quoted":
@@ -374,8 +379,7 @@ def _playbook_task(
     by: int | None = None,
     anchors: engine.Anchors | None = None,
 ) -> ActivityRow:
-    template = world.deal_obj.task(key)
-    assert template is not None
+    template = world.template(world.deal_obj, key)[0]
     anchors = anchors or engine.Anchors(created_at=deal.created_at, stage_entered_at=created)
     due = world.due(template, created, anchors)
     status, ended = world.outcome(created, due, window)
@@ -420,8 +424,7 @@ def _quoted(
     chase_end = entered[after[0]] if after else world.at
     anchors = engine.Anchors(created_at=deal.created_at, stage_entered_at=q_at, values=dict(custom))
     for key in ("quote_confirmation", "opportunity_assessment", "quote_check_14"):
-        template = world.deal_obj.task(key)
-        assert template is not None
+        template = world.template(world.deal_obj, key)[0]
         window = chase_end if "following_up" in (template.active_in or []) else quoted_end
         _playbook_task(world, deal, key, q_at, window, made, title, path, entered, anchors=anchors)
     substate, created, completed = "pending_1st", q_at, {}
@@ -461,7 +464,7 @@ def _quoted(
     if made[-1].feedback_type == FeedbackType.NO_REPLY:
         # dormant_after_third_chase (S-21): dormant, and a monthly touch until the deal closes.
         custom["dormant"] = True
-        while True:
+        for _n in world.repeats():
             task = _playbook_task(
                 world,
                 deal,
@@ -503,7 +506,7 @@ def _lost(
         )
     )
     created = fired
-    while task_key:
+    for _n in world.repeats() if task_key else ():
         task = _playbook_task(
             world,
             deal,

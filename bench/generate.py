@@ -17,22 +17,33 @@ What it writes (bench/stories.py tells each record's story, bench/world.py the r
   write; pending timers for what is still to come (task due, SLA points, idle limits, the quote
   expiring), and the lost deals' list memberships.
 
+Stage changes carry the stay in calendar and in business days (`days_in_stage`,
+`business_days`); 2 % of the quoted deals were moved by their manager from New straight to
+Quoted, outside the transitions, and carry the exception's reason (S-16).
+
+`profile="lean"` (bench/world.py, PROFILES) writes every fact the reports read with about 60 %
+of the rows: no events of the activities themselves, no account or contact snapshots, a
+repeating task once, no pending timers; the reports benchmark's million deals use it.
+
 Not written: field-change events of the transitions (the created snapshot and the stage events
 carry the story), firings of timers whose time has passed (no overdue events, notifications or
 emails), approvals, and the rules' own events. Rows go in by batches of 1,000 deals' worth, one
 transaction each, through a prepared INSERT per table (bench/bulk.py: Django's bulk_create
-spent most of its time building the SQL); records take ids in order after the highest there
-is, so the same seed on an empty database gives the same rows (times count back from `at`, now
-by default)."""
+spent most of its time building the SQL); on PostgreSQL, outside a transaction, a thread of
+its own inserts a batch while the next one is told. Records take ids in order after the
+highest there is, so the same seed on an empty database gives the same rows (times count back
+from `at`, now by default)."""
 
+import queue
 import random
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.management.color import no_style
@@ -40,6 +51,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 
 from .bulk import Table
+
+if TYPE_CHECKING:  # the rows' module reads the models: imported once Django is set up
+    from .rows import Rows
 
 DEFAULT_DEALS = 100_000
 DEFAULT_SEED = 7
@@ -56,10 +70,13 @@ def generate(
     teams: int = 5,
     at: datetime | None = None,
     prefix: str = "bench",
+    profile: str = "full",
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Generate `deals` deals and everything around them; the summary: rows written per table,
-    seconds, and the usernames of the busiest rep and of their manager (`personas`)."""
+    seconds, and the usernames of the busiest rep and of their manager (`personas`). `profile`
+    (bench/world.py, PROFILES): `full` writes every event of every story, `lean` about 60 % of
+    the rows with every fact the reports read (the reports benchmark's million deals)."""
     from sopcrm.core.clock import now
     from sopcrm.core.users import system_user
     from sopcrm.crm.records.models import Account, Activity, Contact, Deal, Lead
@@ -68,10 +85,12 @@ def generate(
 
     from .deal_stories import deal_story
     from .stories import customer, lead_story
-    from .world import World
+    from .world import PROFILES, World
 
     if deals < 1 or reps < 1 or not 1 <= teams <= reps:
         raise ValueError("need at least one deal, one rep, and between 1 and `reps` teams")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: one of {', '.join(PROFILES)}")
     start = perf_counter()
     rng = random.Random(seed)
     version = active_version()
@@ -92,34 +111,36 @@ def generate(
         automation_id=system_user().pk,
         language=settings.LANGUAGE_CODE,  # task titles: the assignee's language, none set
         next_ids={m: (m.objects.aggregate(top=Max("pk"))["top"] or 0) + 1 for m in models},
+        managers={team_id: manager.pk for team_id, manager in people["managers"].items()},
+        profile=PROFILES[profile],
     )
-    counts: Counter[str] = Counter()
-    tables = _tables()
     say = progress or (lambda _text: None)
 
-    with _large_sqlite_cache():
+    with _large_sqlite_cache(), _writer() as writer:
         per_rep = max(1, deals // DEALS_PER_CUSTOMER // reps)
         for rep in people["reps"]:
             for _n in range(per_rep):
                 customer(world, rep)
-        inserting = _flush(world, tables, counts)
+        writer.write(world.take_rows())
         for n in range(1, deals + 1):
             deal_story(world)
             if n % DEALS_PER_BATCH == 0 or n == deals:
-                inserting += _flush(world, tables, counts)
+                writer.write(world.take_rows())
             if n % 10_000 == 0:
-                say(f"{n:,} deals, {sum(counts.values()):,} rows, {perf_counter() - start:.0f} s")
+                say(f"{n:,} deals, {writer.written:,} rows, {perf_counter() - start:.0f} s")
         for n in range(1, deals // DEALS_PER_OPEN_LEAD + 1):
             lead_story(world, rep=world.rep())
             if n % DEALS_PER_BATCH == 0:
-                inserting += _flush(world, tables, counts)
-        inserting += _flush(world, tables, counts)
+                writer.write(world.take_rows())
+        writer.write(world.take_rows())
+    counts, inserting = writer.counts, writer.seconds
     _after_bulk_load(models)
     seconds = perf_counter() - start
     rows = sum(counts.values())
     return {
         "deals": deals,
         "seed": seed,
+        "profile": profile,
         "reps": reps,
         "teams": teams,
         "at": world.at.isoformat(),
@@ -213,17 +234,83 @@ def _tables() -> dict[str, Table]:
     }
 
 
-def _flush(world: Any, tables: dict[str, Table], counts: Counter[str]) -> float:
-    """Insert the batch's rows, foreign keys first, in one transaction; the seconds it took."""
-    from .rows import Rows
+class _Writer:
+    """Inserts batches of rows, foreign keys first, one transaction per batch: in the calling
+    thread, or (`background`) in a thread of its own with its own connection, so that the
+    server's work on a batch (COPY, indexes, commit) overlaps the telling of the next one."""
 
-    start = perf_counter()
-    with transaction.atomic():
-        for name, rows in world.rows.tables():
-            table = tables[name]
-            counts[name] += table.insert(rows) if name == "events" else table.insert_objects(rows)
-    world.rows = Rows()
-    return perf_counter() - start
+    def __init__(self, *, background: bool) -> None:
+        self.counts: Counter[str] = Counter()
+        self.seconds = 0.0  # spent inserting
+        self._tables: dict[str, Table] | None = None
+        self._queue: queue.Queue[Rows | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        if background:
+            self._queue = queue.Queue(maxsize=2)
+            self._thread = threading.Thread(target=self._work, name="bench-writer", daemon=True)
+            self._thread.start()
+
+    @property
+    def written(self) -> int:
+        return sum(self.counts.values())
+
+    def write(self, rows: "Rows") -> None:
+        if self._queue is None:
+            self._insert(rows)
+            return
+        if self._failure is not None:
+            raise RuntimeError("the writer thread failed") from self._failure
+        self._queue.put(rows)
+
+    def close(self) -> None:
+        if self._queue is None or self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join()
+        if self._failure is not None:
+            raise RuntimeError("the writer thread failed") from self._failure
+
+    def _insert(self, rows: "Rows") -> None:
+        if self._tables is None:
+            self._tables = _tables()
+        start = perf_counter()
+        with transaction.atomic():
+            for name, batch in rows.tables():
+                table = self._tables[name]
+                self.counts[name] += (
+                    table.insert(batch) if name == "events" else table.insert_objects(batch)
+                )
+        self.seconds += perf_counter() - start
+
+    def _work(self) -> None:
+        assert self._queue is not None
+        try:
+            with connection.cursor() as cursor:
+                # The generator's session only: a crash loses at most the last batches, which
+                # a new generation replaces anyway; the server's setting is left alone.
+                cursor.execute("SET synchronous_commit = off")
+            while (rows := self._queue.get()) is not None:
+                self._insert(rows)
+        except BaseException as failure:  # handed to the generating thread
+            self._failure = failure
+            while self._queue.get() is not None:  # unblock the producer until it closes
+                pass
+        finally:
+            connection.close()
+
+
+@contextmanager
+def _writer() -> Iterator[_Writer]:
+    """A background writer on PostgreSQL outside a transaction (the generator's own runs); in
+    the caller's thread on SQLite (one writer at a time anyway) and inside a transaction (a
+    test's: another connection would not see its users)."""
+    background = connection.vendor == "postgresql" and not connection.in_atomic_block
+    writer = _Writer(background=background)
+    try:
+        yield writer
+    finally:
+        writer.close()
 
 
 def _after_bulk_load(models: list[type]) -> None:

@@ -250,12 +250,10 @@ def lead_story(
         )
     world.started(lead)
 
-    template = obj.task("first_contact")
-    assert template is not None
+    template, title = world.template(obj, "first_contact")
     anchors = engine.Anchors(created_at=received, stage_entered_at=received, received_at=received)
     due = world.due(template, received, anchors)
     activities: list[ActivityRow] = []
-    title = template.title.for_language(world.language)
     if len(path) == 1:
         first = world.task(
             lead,
