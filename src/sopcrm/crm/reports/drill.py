@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 
 from sopcrm.core.errors import InvalidInput
 from sopcrm.core.models import Event, EventKind, User
-from sopcrm.playbook.schema import ObjectType, StageKind
+from sopcrm.playbook.schema import ObjectType
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from .filters import ReportFilter, pipeline_of, reports_def
 from .funnel import staged_records
+from .lost import lost_stage_entered
 
 SEGMENTS = ("entered", "stayed", "lost_reason")
 
@@ -84,15 +85,12 @@ def _lost_with_reason(
     if field is None:
         return deals.none()
     obj = playbook_for_version(active_version().pk).object(ObjectType.DEAL)
-    lost_stages = sorted(
-        {s.key for p in obj.pipelines for s in p.stages if s.kind == StageKind.LOST}
-    )
     lost_ids = (
         Event.objects.filter(
             filters.in_period("occurred_at"),
+            lost_stage_entered(obj),  # the population of the lost-reasons report
             record_type=ObjectType.DEAL.value,
             kind=EventKind.STAGE_ENTERED,
-            data__stage__in=lost_stages,
             record_id__in=deals.values("pk"),
         )
         .order_by()

@@ -92,7 +92,7 @@ def lost_reasons_report(user: User, filters: ReportFilter) -> LostReasonsReport:
     lost_deals = deals.filter(
         pk__in=Event.objects.filter(
             filters.in_period("occurred_at"),
-            _lost_stages(obj),
+            lost_stage_entered(obj),
             record_type=ObjectType.DEAL.value,
             kind=EventKind.STAGE_ENTERED,
         ).values("record_id")
@@ -145,7 +145,7 @@ def _readable(user: User, obj: ObjectDef, key: str | None) -> FieldDef | None:
     return field if field is not None and role_of(user) in field.visible_to else None
 
 
-def _lost_stages(obj: ObjectDef) -> Q:
+def lost_stage_entered(obj: ObjectDef) -> Q:
     """A stage event into a lost stage of its pipeline."""
     conditions = [
         Q(data__pipeline=pipeline.key, data__stage__in=lost)
