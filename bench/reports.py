@@ -1149,7 +1149,7 @@ def _viewer(persona: str, username: str) -> Viewer:
     user = User.objects.get(username=username)
     if user.is_admin:
         return Viewer(persona, user, None)
-    assert user.is_manager, "the bench times a manager and an admin"
+    assert user.is_manager and user.team_id is not None, "the bench times a manager and an admin"
     members = User.objects.filter(team_id=user.team_id).values_list("pk", flat=True)
     return Viewer(persona, user, tuple(sorted({*members, user.pk})))
 
