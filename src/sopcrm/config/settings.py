@@ -7,10 +7,12 @@ single machine on localhost; `sopcrm.config.production` hardens them for a publi
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -63,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",  # failed sign-ins and lockouts (see "Security" below)
     "django_htmx",
     "ninja",  # serves the API docs page's Swagger UI from local static files, not a CDN
     "django_tasks_db",
@@ -80,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -90,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sopcrm.web.middleware.UserLanguageMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised while signing in into the response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sopcrm.config.urls"
@@ -106,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",  # {{ csp_nonce }} for inline scripts
                 "sopcrm.web.context_processors.notifications",
             ],
         },
@@ -146,6 +153,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes' backend first: it refuses a locked-out username+address before the password is
+# even checked, and counts the failures the model backend reports.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -169,9 +182,30 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-TASKS = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend"},
-}
+# Background tasks (django.tasks): the database queue (django-tasks-db) unless
+# SOPCRM_TASKS_BACKEND=rq, which queues them in Redis (django-tasks-rq, SOPCRM_REDIS_URL) for
+# sites with many workers. Either way `sopcrm worker` runs them, and the timers, digests, outbox
+# and webhooks stay in the database (docs/deploy.md). Declare no task `priority=`: the RQ backend
+# does not support priorities and would refuse the task.
+SOPCRM_TASKS_BACKEND = os.environ.get("SOPCRM_TASKS_BACKEND", "database").strip().lower()
+if SOPCRM_TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {
+        "default": {
+            "URL": os.environ.get("SOPCRM_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            # An import of a large file runs for minutes; RQ's default limit is 3 minutes.
+            "DEFAULT_TIMEOUT": int(os.environ.get("SOPCRM_TASK_TIMEOUT", "3600")),
+        }
+    }
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif SOPCRM_TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"SOPCRM_TASKS_BACKEND must be 'database' or 'rq', not {SOPCRM_TASKS_BACKEND!r}."
+    )
 
 
 def _mailer(default_backend: str) -> dict[str, Any]:
@@ -204,10 +238,46 @@ ANYMAIL = {
     if key.startswith("SOPCRM_ANYMAIL_")
 }
 
+# -- Security (docs/configuration.md, "Security") ------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy on every page. Every script is a file served by the site itself (htmx is
+# configured by a <meta> tag, charts read their data from JSON blocks), so scripts need neither
+# 'unsafe-inline' nor 'unsafe-eval'; a nonce is offered for the rare inline script a template may
+# need (`<script nonce="{{ csp_nonce }}">`). Styles keep 'unsafe-inline': ECharts' tooltips and
+# Mermaid's diagrams write style attributes and <style> elements, and styles cannot run code.
+# The public intake form replaces frame-ancestors with the sites allowed to embed it.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Sign-in rate limiting (django-axes): after SOPCRM_LOGIN_FAILURE_LIMIT failed attempts for one
+# username from one address, that pair is refused for SOPCRM_LOGIN_LOCKOUT_MINUTES; a successful
+# sign-in clears the count. Username and address together: a stranger guessing passwords cannot
+# lock a colleague out from elsewhere, and one office address shared by many stays usable.
+AXES_ENABLED = _env_bool("SOPCRM_LOGIN_RATE_LIMIT", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("SOPCRM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SOPCRM_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sopcrm.web.views.login.locked_out"
+# The client's address by the same rule as the intake form's throttle: REMOTE_ADDR, or behind a
+# proxy listed in SOPCRM_TRUSTED_PROXIES the X-Forwarded-For entry that proxy added.
+AXES_CLIENT_IP_CALLABLE = "sopcrm.web.views.login.client_address"
+AXES_VERBOSE = False
 
 # The playbook a fresh database starts with (a file path or the name of a bundled playbook).
 SOPCRM_DEFAULT_PLAYBOOK = os.environ.get("SOPCRM_PLAYBOOK", "export_trade")
@@ -223,5 +293,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
+        # Every sign-in is logged at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -35,13 +35,12 @@ def deal_list(user: User) -> QuerySet[Deal]:
 
 def activity_list(user: User) -> QuerySet[Activity]:
     """Activities the user owns or that are about a record the user may see."""
-    visible = (
-        owner_visibility(user)
-        | owner_visibility(user, "lead__owner")
-        | owner_visibility(user, "deal__owner")
-        | owner_visibility(user, "account__owner")
-        | owner_visibility(user, "contact__owner")
-    )
+    # Each link only where it is set: a manager's rule admits unassigned records (owner IS
+    # NULL), and through a missing link the owner is NULL too, which let a manager see every
+    # activity not linked to, say, a lead (the permission matrix in tests/security found it).
+    visible = owner_visibility(user)
+    for link in ("lead", "deal", "account", "contact"):
+        visible |= Q(**{f"{link}__isnull": False}) & owner_visibility(user, f"{link}__owner")
     return Activity.objects.filter(visible).select_related(
         "owner", "lead", "deal", "account", "contact"
     )

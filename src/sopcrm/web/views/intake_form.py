@@ -40,6 +40,7 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.csp import build_policy
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -168,8 +169,10 @@ def throttle_allows(form_key: str, client: str) -> bool:
 
     if count_one():
         return True
-    if rows.exists() or limit < 1:
+    if limit < 1:
         return False
+    if rows.exists():  # full, or created by another post since the UPDATE above: count again
+        return count_one()
     try:
         with transaction.atomic():
             IntakeThrottle.objects.create(
@@ -292,10 +295,13 @@ def _embedding(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if origins:
         # CSP frame-ancestors takes a list of origins; X-Frame-Options cannot, and browsers
         # that know CSP ignore it when frame-ancestors is present: leave it off.
-        response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(origins)
         response.xframe_options_exempt = True
-    else:
-        response["Content-Security-Policy"] = "frame-ancestors 'none'"
+    # The site's policy (settings.SECURE_CSP) with frame-ancestors made the embedding sites; the
+    # CSP middleware leaves a header a view has set alone.
+    ancestors = ["'self'", *origins] if origins else ["'none'"]
+    policy: dict[str, Any] = dict(settings.SECURE_CSP)
+    policy["frame-ancestors"] = ancestors
+    response["Content-Security-Policy"] = build_policy(policy)
     origin = request.headers.get("Origin", "").rstrip("/")
     if origin and origin in origins:
         response["Access-Control-Allow-Origin"] = origin
