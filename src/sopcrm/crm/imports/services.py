@@ -10,6 +10,7 @@ with its problems; the other rows go in.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -267,8 +268,10 @@ def import_start(
     mapping: Mapping[str, str] | None = None,
     dry_run: bool | None = None,
 ) -> ImportJob:
-    """Queue a draft for the worker. The task is written in this transaction (the database task
-    backend), so there is never a queued job without its task nor a task without its job."""
+    """Queue a draft for the worker. With the database task queue the task is written in this
+    transaction, so there is never a queued job without its task nor a task without its job.
+    A queue in Redis (SOPCRM_TASKS_BACKEND=rq) is outside the transaction: the task is queued
+    once the job is committed as queued, so no worker takes it before (or for a rolled-back job)."""
     require_importer(actor)
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     _draft(job)
@@ -279,5 +282,8 @@ def import_start(
         job.dry_run = dry_run
     job.status = ImportStatus.QUEUED
     job.save(update_fields=["mapping", "dry_run", "status"])
-    import_job_run.enqueue(job.pk)
+    if settings.SOPCRM_TASKS_BACKEND == "rq":
+        transaction.on_commit(partial(import_job_run.enqueue, job.pk))
+    else:
+        import_job_run.enqueue(job.pk)
     return job
