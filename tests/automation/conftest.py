@@ -1,15 +1,17 @@
 """Helpers for walking the default playbook's automation with frozen time: `fire()` runs what a
 worker would run at the frozen moment."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from sopcrm.automation.firing import timers_fire_due
-from sopcrm.core.models import Event, EventKind
+from sopcrm.core.clock import now
+from sopcrm.core.models import Event, EventKind, RecordType
 from sopcrm.crm.notifications.models import Notification
-from sopcrm.process.models import Timer, TimerStatus
+from sopcrm.crm.records.models import Activity, ActivityKind, ActivityStatus
+from sopcrm.process.models import Timer, TimerKind, TimerStatus
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -64,3 +66,34 @@ def frozen():
     yield freeze
     for traveller in travellers:
         traveller.stop()
+
+
+def due_tasks(owner, deals, count, *, due_at):
+    """`count` open tasks due from `due_at` on (a second apart), spread over `deals`, each with
+    its pending task_due timer: rows written in bulk, as a data generator would."""
+    at = now()
+    tasks = Activity.objects.bulk_create(
+        Activity(
+            kind=ActivityKind.TASK,
+            status=ActivityStatus.OPEN,
+            subject=f"Follow up {n}",
+            due_at=due_at + timedelta(seconds=n),
+            owner=owner,
+            created_by=owner,
+            deal=deals[n % len(deals)],
+            created_at=at,
+            updated_at=at,
+        )
+        for n in range(count)
+    )
+    Timer.objects.bulk_create(
+        Timer(
+            kind=TimerKind.TASK_DUE,
+            record_type=RecordType.ACTIVITY,
+            record_id=task.pk,
+            due_at=task.due_at,
+            created_at=at,
+        )
+        for task in tasks
+    )
+    return tasks

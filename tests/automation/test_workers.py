@@ -31,10 +31,12 @@ from sopcrm.core.clock import now
 from sopcrm.core.models import Event, EventKind, RecordType
 from sopcrm.core.users import system_user
 from sopcrm.crm.notifications.models import Notification
-from sopcrm.crm.records.models import Activity, ActivityKind, ActivityStatus, Deal
+from sopcrm.crm.records.models import Activity, Deal
 from sopcrm.crm.records.services.activities import activity_create
 from sopcrm.crm.records.services.deals import deal_create
 from sopcrm.process.models import Timer, TimerKind, TimerStatus
+
+from .conftest import due_tasks
 
 SH = ZoneInfo("Asia/Shanghai")
 DUE = datetime(2025, 11, 4, 10, 0, tzinfo=SH)
@@ -44,37 +46,6 @@ postgres_only = pytest.mark.skipif(
     reason="needs PostgreSQL: on SQLite one writer holds the database, so workers cannot "
     "skip each other's rows or block on one row",
 )
-
-
-def due_tasks(owner, deals, count, *, due_at):
-    """`count` open tasks due from `due_at` on (a second apart), spread over `deals`, each with
-    its pending task_due timer: rows written in bulk, as a data generator would."""
-    at = now()
-    tasks = Activity.objects.bulk_create(
-        Activity(
-            kind=ActivityKind.TASK,
-            status=ActivityStatus.OPEN,
-            subject=f"Follow up {n}",
-            due_at=due_at + timedelta(seconds=n),
-            owner=owner,
-            created_by=owner,
-            deal=deals[n % len(deals)],
-            created_at=at,
-            updated_at=at,
-        )
-        for n in range(count)
-    )
-    Timer.objects.bulk_create(
-        Timer(
-            kind=TimerKind.TASK_DUE,
-            record_type=RecordType.ACTIVITY,
-            record_id=task.pk,
-            due_at=task.due_at,
-            created_at=at,
-        )
-        for task in tasks
-    )
-    return tasks
 
 
 def timer_ids(tasks):

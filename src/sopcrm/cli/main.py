@@ -15,6 +15,8 @@ OUR_COMMANDS = {
     "webhook": "add, list, deactivate or rotate outbound webhooks; see their deliveries",
     "import": "import leads from a CSV or XLSX file (import leads FILE --preset zoho ...)",
     "report": "write the monthly SOP review as XLSX and CSV (report monthly --month 2026-10)",
+    "backup": "write a backup of the database and secret key to one file (--out PATH)",
+    "restore": "restore a backup made by `sopcrm backup` (restore FILE [--yes])",
 }
 
 

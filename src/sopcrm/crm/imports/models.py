@@ -28,6 +28,10 @@ class ImportJob(models.Model):
 
     Counts are saved with each batch of rows in the same transaction as the leads they count, so
     `processed_rows` always matches what was committed, also after a crash.
+
+    `heartbeat_at` is written when the job is claimed and with every batch, in the batch's
+    transaction: a running job whose heartbeat is older than the lease (running.LEASE) lost its
+    worker, and another worker takes it over from `processed_rows` on (running.py).
     """
 
     created_by = models.ForeignKey(
@@ -77,6 +81,12 @@ class ImportJob(models.Model):
     )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        _("last progress at"),
+        null=True,
+        blank=True,
+        help_text=_("When the worker running the job last saved its progress."),
+    )
 
     class Meta:
         verbose_name = _("lead import")
