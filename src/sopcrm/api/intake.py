@@ -2,9 +2,10 @@
 
 Each item is what POST /api/leads takes, and goes through `lead_intake` like the public form:
 duplicates are found and linked (or merged, by the playbook's policy), and a lead without an
-`owner` is assigned by the playbook's rules. Items are taken in order, each in its own
-transaction (a savepoint inside an outer one), so good items go in and a bad one is reported
-with its errors; a later item sees the earlier ones (a repeat inside the batch is a duplicate).
+`owner` is assigned by the playbook's rules. Items are taken in order (`leads_intake_many`), 50
+to a transaction, each in a savepoint of its own, so good items go in and a bad one is reported
+with its errors and leaves nothing; a later item sees the earlier ones (a repeat inside the
+batch is a duplicate).
 
 Any signed-in user may send a batch. A rep's leads are assigned by the rules too (to someone
 else, maybe, whom the rep then cannot see); `owner` may only be what the sender may assign.
@@ -15,7 +16,6 @@ across owners, but another rep's lead is not revealed.
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router
@@ -26,7 +26,7 @@ from sopcrm.core.errors import DomainError, FieldProblem, InvalidInput
 from sopcrm.core.models import User
 from sopcrm.core.visibility import can_see_owner
 from sopcrm.crm.records.models import Lead
-from sopcrm.crm.records.services.intake import IntakeResult, lead_intake
+from sopcrm.crm.records.services.intake import IntakeItem, IntakeResult, leads_intake_many
 from sopcrm.crm.records.services.merging import inquiry_clean
 
 from .auth import actor
@@ -134,17 +134,20 @@ def leads_batch(request: HttpRequest, payload: LeadBatchIn) -> dict[str, Any]:
         raise InvalidInput.single(
             "leads", "max_items", _("At most %(n)d leads per batch.") % {"n": MAX_BATCH}
         )
-    results = []
+    results: dict[int, dict[str, Any]] = {}
+    valid: list[tuple[int, IntakeItem]] = []
     for index, item in enumerate(payload.leads):
         data, problems = _checked(item, user)
         if problems:
-            results.append(_invalid(index, problems))
-            continue
-        try:
-            with transaction.atomic():
-                results.append(_result(index, user, lead_intake(data=data, actor=user)))
-        except InvalidInput as error:
-            results.append(_invalid(index, error.problems))
-        except DomainError as error:
-            results.append(_invalid(index, [FieldProblem("", error.code, error.message)]))
-    return {"results": results}
+            results[index] = _invalid(index, problems)
+        else:
+            valid.append((index, IntakeItem(data)))
+    taken = leads_intake_many([item for _index, item in valid], actor=user)
+    for (index, _item), outcome in zip(valid, taken, strict=True):
+        if isinstance(outcome, InvalidInput):
+            results[index] = _invalid(index, outcome.problems)
+        elif isinstance(outcome, DomainError):
+            results[index] = _invalid(index, [FieldProblem("", outcome.code, outcome.message)])
+        else:
+            results[index] = _result(index, user, outcome)
+    return {"results": [results[index] for index in sorted(results)]}

@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.security import APIKeyHeader
 from pydantic import BaseModel
 
+from sopcrm.core import normalise
 from sopcrm.core.errors import DomainError, InvalidInput
 from sopcrm.crm.mail.config import inbound_max_bytes, inbound_secret
 from sopcrm.crm.mail.models import InboundEmail, InboundStatus
@@ -146,7 +147,7 @@ def _raw_body(request: HttpRequest) -> bytes:
         raise UnsupportedMediaType(_("Send the raw message as Content-Type: message/rfc822."))
     limit = inbound_max_bytes()
     declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise TooLarge(_("The message is larger than %(limit)d bytes.") % {"limit": limit})
     # Read the stream rather than request.body: Django caps request.body at 2.5 MB, less than
     # many messages with attachments.
@@ -192,11 +193,12 @@ def receive_inbound(request: HttpRequest) -> Status[dict[str, Any]]:
 
 
 def _before(cursor: str) -> int:
-    if not cursor.isdigit() or int(cursor) < 1:
+    before = normalise.record_id(cursor)
+    if before is None:
         raise InvalidInput.single(
             "cursor", "invalid", _("This cursor is not valid; start from the first page.")
         )
-    return int(cursor)
+    return before
 
 
 @router.get("/inbound", response={200: PageOut[InboundOut], **responses(401, 422)})

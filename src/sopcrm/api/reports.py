@@ -1,7 +1,7 @@
 """The reports (S-41..S-44) over the API: `GET /api/reports/<name>` with the filters of
 docs/reports.md as query parameters. The body is the report's `as_dict()`: the same figures the
 dashboards and the monthly export show, with their numerators and denominators and the filters
-applied. Bad filters answer 422 naming the parameter."""
+applied. Bad filters answer 422 naming the parameter; a blank filter is not set."""
 
 from collections.abc import Callable
 from typing import Any
@@ -47,7 +47,13 @@ def _parameters(*extra: tuple[str, list[str], str]) -> dict[str, Any]:
             "in": "query",
             "required": False,
             "description": description,
-            "schema": {"type": kind, **({"format": fmt} if fmt else {})},
+            # A blank value (as a dashboard form sends) means the filter is not set.
+            "schema": {
+                "anyOf": [
+                    {"type": kind, **({"format": fmt} if fmt else {})},
+                    {"type": "string", "pattern": r"^\s*$"},
+                ]
+            },
         }
         for name, kind, fmt, description in _FILTERS
     ]

@@ -6,6 +6,7 @@ The endpoints live on the lead and deal routers (`/api/{leads,deals}/{id}/transi
 services.transitions, so the API enforces exactly what the web UI does.
 """
 
+from collections.abc import Collection
 from typing import Any
 
 from django.http import HttpRequest
@@ -35,7 +36,9 @@ from .inputs import StrictInput
 from .records import RecordKind, UtcDatetime, render_one, stage_labels
 
 
-class OptionOut(BaseModel):
+class KeyTextOut(BaseModel):
+    # Not `OptionOut`: OpenAPI components are named by class, and fields.OptionOut (with a
+    # bilingual label) would take this one's place in the schema.
     key: str
     label: str
 
@@ -45,7 +48,7 @@ class FormFieldOut(BaseModel):
     label: str
     type: FieldType
     required: bool = Field(description="Must have a value once the transition is done.")
-    options: list[OptionOut] = Field(description="For choice and multi_choice fields.")
+    options: list[KeyTextOut] = Field(description="For choice and multi_choice fields.")
     value: Any = Field(
         description="The record's current value (null if none, or if you may not see it)."
     )
@@ -93,7 +96,7 @@ class TransitionsOut(BaseModel):
     transitions: list[TransitionOptionOut] = Field(
         description="The transitions you may take now, in playbook order."
     )
-    exception_stages: list[OptionOut] = Field(
+    exception_stages: list[KeyTextOut] = Field(
         description="The stages you may move the record to by a documented exception (S-16): "
         "empty unless you are the owner's manager or an admin."
     )
@@ -182,12 +185,14 @@ def transitions_of(request: HttpRequest, record_type: RecordType, record_id: int
     }
 
 
-def _as_data_key(problem: FieldProblem) -> FieldProblem:
+def _as_data_key(problem: FieldProblem, sent: Collection[str]) -> FieldProblem:
     # The service names a bad custom value `custom.<key>` and a missing one `<key>`; a client of
-    # this endpoint sent both as `data.<key>`, so both are named by the key alone, as in GET.
-    if problem.field.startswith("custom."):
-        return FieldProblem(problem.field.removeprefix("custom."), problem.code, problem.message)
-    return problem
+    # this endpoint sent both as `data.<key>`, so both are named by the key alone, as in GET. A
+    # key the client sent keeps its name (even `custom.x`), and the nameless key "" is `data`.
+    field = problem.field
+    if field not in sent and field.startswith("custom."):
+        field = field.removeprefix("custom.")
+    return FieldProblem(field or "data", problem.code, problem.message)
 
 
 def transition_take(
@@ -200,7 +205,7 @@ def transition_take(
             record, transition=payload.transition, data=payload.data, actor=user
         )
     except InvalidInput as exc:
-        raise InvalidInput([_as_data_key(p) for p in exc.problems]) from None
+        raise InvalidInput([_as_data_key(p, payload.data) for p in exc.problems]) from None
     if not result.executed:
         assert result.approval is not None
         return Status(202, render_approval(user, result.approval))

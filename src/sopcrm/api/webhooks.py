@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from pydantic import BaseModel
 
+from sopcrm.core import normalise
 from sopcrm.core.errors import InvalidInput
 from sopcrm.crm.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from sopcrm.crm.webhooks.selectors import delivery_list, webhook_list
@@ -91,11 +92,12 @@ def render_delivery(delivery: WebhookDelivery) -> dict[str, Any]:
 
 
 def _before(cursor: str) -> int:
-    if not cursor.isdigit() or int(cursor) < 1:
+    before = normalise.record_id(cursor)
+    if before is None:
         raise InvalidInput.single(
             "cursor", "invalid", _("This cursor is not valid; start from the first page.")
         )
-    return int(cursor)
+    return before
 
 
 @router.get("", response={200: WebhookListOut, **responses(401, 403)})

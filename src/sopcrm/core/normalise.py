@@ -110,3 +110,13 @@ def decimal_amount(value: object) -> Decimal:
     if abs(amount) >= Decimal("1e14"):
         raise ValueError(_("The amount is too large."))
     return amount.quantize(Decimal("0.01"))
+
+
+def record_id(text: str) -> int | None:
+    """A database id typed as text ("42"), or None if it is not one: ASCII digits only
+    (`"²".isdigit()` is true, but int() refuses it) and within a 64-bit key."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number < 2**63 else None

@@ -32,4 +32,4 @@ def inbound_secret() -> str:
 
 def inbound_max_bytes() -> int:
     text = mail_setting("SOPCRM_INBOUND_MAX_BYTES").strip()
-    return int(text) if text.isdigit() else DEFAULT_INBOUND_MAX_BYTES
+    return int(text) if text.isascii() and text.isdigit() else DEFAULT_INBOUND_MAX_BYTES

@@ -279,7 +279,7 @@ def add_service_errors(
 
 
 def _section_form(ident: str, sections: list[SectionForm], *, last: bool) -> SectionForm | None:
-    if ident.isdigit():
+    if ident.isascii() and ident.isdigit():
         index = int(ident)
         return sections[index] if index < len(sections) else None
     matching = [f for f in sections if f.cleaned_data.get("key", "").strip() == ident]

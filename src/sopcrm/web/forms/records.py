@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from sopcrm.core import normalise
 from sopcrm.core.models import User
 from sopcrm.core.visibility import assignable_owners
 from sopcrm.crm.records import selectors
@@ -165,5 +166,7 @@ class DealCreateForm(DealForm):
         lead_id = str(self.data.get("lead") or self.initial.get("lead") or "")
         leads = selectors.lead_list(self.user)
         _set_choices(
-            self, "lead", leads.filter(pk=int(lead_id)) if lead_id.isdigit() else leads.none()
+            self,
+            "lead",
+            leads.filter(pk=pk) if (pk := normalise.record_id(lead_id)) else leads.none(),
         )

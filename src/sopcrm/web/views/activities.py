@@ -19,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sopcrm.core import normalise
 from sopcrm.core.errors import DomainError
 from sopcrm.core.models import RecordType
 from sopcrm.crm.mail.models import OutboundEmail
@@ -259,9 +260,10 @@ def _page_record(request: WebRequest) -> Any:
     if request.method != "POST" or not wants_partial(request):
         return None
     record_type, _sep, pk = request.POST.get("on_record", "").partition(":")
-    if record_type not in dict(_LINKS) or not pk.isdigit():
+    record_id = normalise.record_id(pk)
+    if record_type not in dict(_LINKS) or record_id is None:
         return None
-    return record_or_404(request.user, record_type, int(pk))
+    return record_or_404(request.user, record_type, record_id)
 
 
 def _complete_on_record(request: WebRequest, activity: Activity, record: Any) -> HttpResponse:

@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sopcrm.core import normalise
 from sopcrm.core.errors import DomainError, FieldProblem, InvalidInput, NotFound
 from sopcrm.core.models import User
 from sopcrm.crm.messaging import selectors as messaging
@@ -164,10 +165,11 @@ def _picker(request: WebRequest, record: Lead | Deal) -> HttpResponse:
 
 
 def _template_or_none(user: User, raw: str) -> EmailTemplate | None:
-    if not raw.isdigit():
+    pk = normalise.record_id(raw)
+    if pk is None:
         return None
     try:
-        template = messaging.template_get(user, int(raw))
+        template = messaging.template_get(user, pk)
     except NotFound:
         return None
     return None if template.status == TemplateStatus.ARCHIVED else template

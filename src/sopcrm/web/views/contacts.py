@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sopcrm.core import normalise
 from sopcrm.core.models import RecordType
 from sopcrm.crm.records import selectors
 from sopcrm.crm.records.models import Contact
@@ -105,7 +106,7 @@ def contact_create_view(request: WebRequest) -> HttpResponse:
         create=contact_create,
         title=_("New contact"),
         cancel_url=reverse("contact_list"),
-        initial={"account": int(account)} if account.isdigit() else None,
+        initial={"account": account_id} if (account_id := normalise.record_id(account)) else None,
     )
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from sopcrm.core import normalise
 from sopcrm.core.models import RecordType, User
 from sopcrm.core.visibility import can_see_owner
 from sopcrm.crm.records import selectors
@@ -159,11 +160,11 @@ def deal_detail(request: WebRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def deal_create_view(request: WebRequest) -> HttpResponse:
     # "New deal" on an account, contact or lead page fills in where the deal comes from.
-    initial = {
-        name: int(request.GET[name])
+    ids = {
+        name: normalise.record_id(request.GET.get(name, ""))
         for name in ("account", "contact", "lead")
-        if request.GET.get(name, "").isdigit()
     }
+    initial = {name: pk for name, pk in ids.items() if pk is not None}
     return create_record(
         request,
         record_type=RecordType.DEAL,

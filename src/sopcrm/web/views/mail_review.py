@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from sopcrm.core import normalise
 from sopcrm.core.errors import DomainError, NotFound
 from sopcrm.core.models import RecordType, User
 from sopcrm.crm.mail.models import InboundEmail
@@ -193,12 +194,13 @@ def _inbound_or_404(user: User, pk: int) -> InboundEmail:
 
 def _chosen_record(user: User, value: str) -> Lead | Deal | None:
     kind, _colon, raw_id = value.partition(":")
-    if not raw_id.isdigit():
+    pk = normalise.record_id(raw_id)
+    if pk is None:
         return None
     if kind == RecordType.DEAL:
-        return visible_or_404(selectors.deal_get, user, int(raw_id))
+        return visible_or_404(selectors.deal_get, user, pk)
     if kind == RecordType.LEAD:
-        return visible_or_404(selectors.lead_get, user, int(raw_id))
+        return visible_or_404(selectors.lead_get, user, pk)
     return None
 
 

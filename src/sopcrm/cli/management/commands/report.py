@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from sopcrm.core import normalise
 from sopcrm.core.errors import InvalidInput
 from sopcrm.core.models import Role, User
 from sopcrm.crm.reports.filters import month_period
@@ -38,9 +39,10 @@ def _refuse(option: str, message: str) -> CommandError:
 def _whole_number(option: str, raw: str | None) -> int | None:
     if raw is None:
         return None
-    if not raw.strip().isdigit():
+    pk = normalise.record_id(raw)
+    if pk is None:
         raise _refuse(option, _("Give an id as a whole number, not %(raw)r.") % {"raw": raw})
-    return int(raw)
+    return pk
 
 
 def _viewer(username: str | None) -> User:

@@ -103,7 +103,8 @@ def _parse_value(qf: QueryField, text: str) -> Any:
                     raise ValueError(_("use true or false."))
                 return text == "true"
             case Kind.ID:
-                if not text.isdigit() or int(text) >= 2**63:
+                # isdigit() alone lets "²" through, which int() refuses.
+                if not (text.isascii() and text.isdigit()) or int(text) >= 2**63:
                     raise ValueError(_("use a numeric id."))
                 return int(text)
     except ValueError as exc:
