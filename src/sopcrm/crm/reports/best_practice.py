@@ -12,17 +12,11 @@ who made them.
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
     Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    QuerySet,
-    Subquery,
 )
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -32,10 +26,10 @@ from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.playbook.schema import ObjectType, StageKind
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
-from ..records.models import Channel
-from .filters import ReportFilter, customer_contact
+from ..records.models import Channel, Deal
+from .filters import ReportFilter, customer_contact, report_deals
 from .first_response import owner_names
-from .reps import closed_deals, closing_stages
+from .reps import closed_deals, closing_events, closing_stages
 from .stats import Share, percentile, rounded
 from .tasks import report_activities
 
@@ -230,30 +224,45 @@ def best_practice_report(user: User, filters: ReportFilter) -> BestPracticeRepor
     by_owner: dict[int | None, _Deals] = defaultdict(_Deals)
     won_owner: dict[int, int | None] = {}  # won deal id -> owner id
     won_closed_on: dict[int, datetime] = {}
-    for pk, owner_id, won, follow_ups, created_at, closed_on in deals.values_list(
-        "pk", "owner_id", "won", "follow_ups", "created_at", "closed_on"
-    ):
-        owned = by_owner[owner_id]
+    to_win: list[tuple[timedelta, int, int | None, datetime, datetime]] = []
+    for deal in deals:
+        owned = by_owner[deal.owner_id]
         owned.closed += 1
-        owned.won += int(won)
-        owned.follow_ups += follow_ups
-        owned.seconds += max((closed_on - created_at).total_seconds(), 0.0)
-        if won:
-            won_owner[pk] = owner_id
-            won_closed_on[pk] = closed_on
+        owned.won += int(deal.won)
+        owned.follow_ups += deal.follow_ups
+        owned.seconds += max((deal.closed_on - deal.created_at).total_seconds(), 0.0)
+        if deal.won_on is not None:
+            won_owner[deal.pk] = deal.owner_id
+            won_closed_on[deal.pk] = deal.closed_on
+            to_win.append(
+                (
+                    deal.won_on - deal.created_at,
+                    deal.pk,
+                    deal.owner_id,
+                    deal.created_at,
+                    deal.won_on,
+                )
+            )
 
     # Days in each open stage of the won deals, a stage's stays summed per deal, up to the win:
     # what happens to a deal after its period does not change the period's figure.
     labels, open_stages = _stage_labels()
+    _closed, won = closing_stages(filters)
     stays: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for record_id, data, occurred_at in Event.objects.filter(
         kind=EventKind.STAGE_LEFT,
         record_type=RecordType.DEAL,
-        record_id__in=deals.filter(won=True).values("pk"),
+        record_id__in=report_deals(user, filters)
+        .filter(pk__in=closing_events(filters).filter(won).values("record_id"))
+        .values("pk"),
         occurred_at__lt=filters.end_at,
     ).values_list("record_id", "data", "occurred_at"):
         stage = str(data.get("stage", ""))
-        if stage in open_stages and occurred_at <= won_closed_on[record_id]:
+        if (
+            stage in open_stages
+            and record_id in won_closed_on
+            and occurred_at <= won_closed_on[record_id]
+        ):
             stays[record_id][stage] += float(data.get("days_in_stage") or 0)
 
     # The outbound customer contacts each person made in the period, by channel.
@@ -310,38 +319,25 @@ def best_practice_report(user: User, filters: ReportFilter) -> BestPracticeRepor
         min_closed=MIN_CLOSED,
         top=top,
         team=practice(everyone),
-        fastest=_fastest_wins(deals, filters, labels, names),
+        fastest=_fastest_wins(sorted(to_win)[:FASTEST_WINS], labels, names),
     )
 
 
 def _fastest_wins(
-    deals: QuerySet[Any],
-    filters: ReportFilter,
+    wins_by_speed: list[tuple[timedelta, int, int | None, datetime, datetime]],
     labels: dict[str, str],
     names: dict[int | None, str],
 ) -> list[FastWin]:
-    """The deals won fastest in the period (created to won), with the stages they went through."""
-    _closed, won = closing_stages(filters)
-    won_on = Subquery(
-        Event.objects.filter(
-            won,
-            filters.in_period("occurred_at"),
-            kind=EventKind.STAGE_ENTERED,
-            record_type=RecordType.DEAL,
-            record_id=OuterRef("pk"),
-        )
-        .order_by("occurred_at")
-        .values("occurred_at")[:1]
+    """The deals won fastest in the period (created to won; the won deals' (time to win, id,
+    owner, created, won) in that order, read with the closed deals rather than by reading
+    them again), with the stages they went through."""
+    titles = dict(
+        Deal.objects.filter(pk__in=[row[1] for row in wins_by_speed]).values_list("pk", "title")
     )
-    fastest = list(
-        deals.filter(won=True)
-        .annotate(won_on=won_on)
-        .annotate(
-            to_win=ExpressionWrapper(F("won_on") - F("created_at"), output_field=DurationField())
-        )
-        .order_by("to_win", "pk")
-        .values_list("pk", "title", "owner_id", "created_at", "won_on")[:FASTEST_WINS]
-    )
+    fastest = [
+        (pk, titles.get(pk, ""), owner_id, created_at, won_on)
+        for _took, pk, owner_id, created_at, won_on in wins_by_speed
+    ]
     entered: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
     for record_id, data, occurred_at in (
         Event.objects.filter(

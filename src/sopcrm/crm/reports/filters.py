@@ -104,7 +104,8 @@ def report_filter(params: Mapping[str, Any], *, today: date | None = None) -> Re
         raw = text(name)
         if not raw:
             return None
-        if not raw.isdigit():
+        # isdigit() alone lets "²" through, which int() refuses; ids fit in 64 bits.
+        if not (raw.isascii() and raw.isdigit()) or int(raw) >= 2**63:
             problems.append(FieldProblem(name, "invalid", _("Give the id as a whole number.")))
             return None
         return int(raw)

@@ -3,7 +3,8 @@
 The cohort is the records created in the period in one pipeline; for each stage, in pipeline
 order, how many of them ever entered it, left it forward, or left it for a lost stage, read from
 their `stage_entered` / `stage_left` events. Figures are as of now: a cohort keeps converting
-after its period. Each figure is one grouped query over the cohort's events, whatever its size.
+after its period. The cohort's events are read once, in one grouped query with a filtered count
+per figure, whatever the cohort's size.
 """
 
 from dataclasses import dataclass
@@ -95,14 +96,17 @@ def funnel_report(
         filters.in_period("created_at"), pipeline=pipeline.key
     )
     events = Event.objects.filter(record_type=object_type.value, record_id__in=ids_of(cohort))
-    entered = _entered(events)
-    left = _left(events, _keys(pipeline, StageKind.LOST))
-    won = (
-        events.filter(kind=EventKind.STAGE_ENTERED, data__stage__in=_keys(pipeline, StageKind.WON))
-        .values("record_id")
-        .distinct()
-        .count()
-    )
+    entered, left = _moves(events, _keys(pipeline, StageKind.LOST))
+    won_keys = _keys(pipeline, StageKind.WON)
+    if len(won_keys) == 1:  # the records that entered the won stage, counted already
+        won = entered.get(won_keys[0], 0)
+    else:  # a record may enter two won stages: counted once
+        won = (
+            events.filter(kind=EventKind.STAGE_ENTERED, data__stage__in=won_keys)
+            .values("record_id")
+            .distinct()
+            .count()
+        )
     rows = []
     for index, stage in enumerate(pipeline.stages):
         following = _next_stage(pipeline, index) if stage.kind == StageKind.OPEN else None
@@ -144,19 +148,14 @@ def _next_stage(pipeline: Pipeline, index: int) -> Stage | None:
     return next((s for s in pipeline.stages[index + 1 :] if s.kind != StageKind.LOST), None)
 
 
-def _entered(events: QuerySet[Event]) -> dict[str, int]:
-    """Stage key -> distinct records that entered it (the first stage: at creation)."""
-    rows = (
-        events.filter(kind=EventKind.STAGE_ENTERED)
-        .values("data__stage")
-        .annotate(records=Count("record_id", distinct=True))
-    )
-    return {str(row["data__stage"]): row["records"] for row in rows}
-
-
-def _left(events: QuerySet[Event], lost_keys: list[str]) -> dict[str, tuple[int, int]]:
-    """Stage key -> (distinct records that left it forward, ... that left it for a lost stage).
-    A record that came back and left the stage both ways counts in both."""
+def _moves(
+    events: QuerySet[Event], lost_keys: list[str]
+) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
+    """From one read of the cohort's stage events: stage key -> distinct records that entered it
+    (the first stage: at creation); stage key -> (distinct records that left it forward, ...
+    that left it for a lost stage). A record that came back and left the stage both ways
+    counts in both."""
+    # A leaving event whose `to` is missing counts as forward, as the CASE makes it.
     to_lost = (
         Case(
             When(data__to__in=lost_keys, then=Value(True)),
@@ -166,13 +165,24 @@ def _left(events: QuerySet[Event], lost_keys: list[str]) -> dict[str, tuple[int,
         if lost_keys
         else Value(False)
     )
+    left = Q(kind=EventKind.STAGE_LEFT)
     rows = (
-        events.filter(kind=EventKind.STAGE_LEFT)
+        events.filter(kind__in=(EventKind.STAGE_ENTERED, EventKind.STAGE_LEFT))
         .annotate(to_lost=to_lost)
+        .order_by()
         .values("data__stage")
         .annotate(
-            advanced=Count("record_id", distinct=True, filter=Q(to_lost=False)),
-            lost=Count("record_id", distinct=True, filter=Q(to_lost=True)),
+            entered=Count("record_id", distinct=True, filter=Q(kind=EventKind.STAGE_ENTERED)),
+            advanced=Count("record_id", distinct=True, filter=left & Q(to_lost=False)),
+            lost=Count("record_id", distinct=True, filter=left & Q(to_lost=True)),
         )
     )
-    return {str(row["data__stage"]): (row["advanced"], row["lost"]) for row in rows}
+    entered: dict[str, int] = {}
+    moved: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        stage = str(row["data__stage"])
+        if row["entered"]:
+            entered[stage] = row["entered"]
+        if row["advanced"] or row["lost"]:
+            moved[stage] = (row["advanced"], row["lost"])
+    return entered, moved

@@ -6,20 +6,33 @@ the period. Of them: the share now won, now lost, still open; and the follow-ups
 open), on average per quoted deal and separately for the won and the lost.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Min
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 
 from sopcrm.core.clock import now
 from sopcrm.core.models import Event, EventKind, User
 from sopcrm.playbook.schema import ObjectType, StageKind
+from sopcrm.process.models import PlaybookVersion
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
-from ..records import selectors
+from ..records.models import Activity
 from .filters import ReportFilter, customer_contact, report_deals, reports_def
 from .stats import Share, average
 
@@ -75,73 +88,82 @@ def quotes_report(user: User, filters: ReportFilter) -> QuotesReport:
     if quote_stage is None:
         return _empty(filters, configured=False, stage=None, label="")
     label = _stage_label(quote_stage)
-    deals = report_deals(user, filters)
-    # First quoted in the period: entered the stage in it, and never before it. Subqueries, so
-    # a busy month does not become a long list of ids.
-    quote_entries = Event.objects.filter(
-        record_type=ObjectType.DEAL.value,
-        kind=EventKind.STAGE_ENTERED,
-        data__stage=quote_stage,
-        record_id__in=deals.values("pk"),
-    )
-    quoted_deals = deals.filter(
-        pk__in=quote_entries.filter(filters.in_period("occurred_at")).values("record_id")
-    ).exclude(pk__in=quote_entries.filter(occurred_at__lt=filters.start_at).values("record_id"))
-    first_quotes: dict[int, datetime] = dict(
-        quote_entries.filter(record_id__in=quoted_deals.values("pk"))
-        .order_by()
-        .values("record_id")
-        .annotate(first=Min("occurred_at"))
-        .values_list("record_id", "first")
-    )
-    if not first_quotes:
-        return _empty(filters, configured=True, stage=quote_stage, label=label)
-
     at = now()
-    kinds: dict[int, StageKind | None] = {}
-    until: dict[int, datetime] = {}  # the end of each deal's follow-up window
-    for pk, version_id, pipeline_key, stage_key, closed_at in quoted_deals.order_by().values_list(
-        "pk", "playbook_version_id", "pipeline", "stage", "closed_at"
-    ):
-        if pk not in first_quotes:  # quoted between the two reads
-            continue
-        kinds[pk] = _kind(version_id, pipeline_key, stage_key)
-        is_closed = kinds[pk] in (StageKind.WON, StageKind.LOST)
-        until[pk] = closed_at if is_closed and closed_at is not None else at
-    contacts = dict.fromkeys(kinds, 0)
-    for deal_id, occurred_at in (
-        selectors.activity_list(user)
-        .filter(
-            customer_contact(),
-            deal_id__in=quoted_deals.values("pk"),
-            occurred_at__gte=filters.start_at,  # no deal here was quoted earlier
+    quotes = Event.objects.filter(
+        record_type=ObjectType.DEAL.value, kind=EventKind.STAGE_ENTERED, data__stage=quote_stage
+    )
+    # First quoted in the period: the period's quote entries with no earlier one (one probe of
+    # the record's event index each), rather than every quote entry before the period.
+    firsts = quotes.filter(filters.in_period("occurred_at")).exclude(
+        Exists(
+            quotes.filter(record_id=OuterRef("record_id"), occurred_at__lt=OuterRef("occurred_at"))
+        )
+    )
+    quoted_at = Subquery(
+        quotes.filter(record_id=OuterRef("pk")).order_by("occurred_at").values("occurred_at")[:1]
+    )
+
+    def follow_ups(until: Any) -> Subquery:
+        # The deals are visible, so every activity about them is (selectors.activity_list).
+        return Subquery(
+            Activity.objects.filter(
+                customer_contact(),
+                deal_id=OuterRef("pk"),
+                occurred_at__gte=OuterRef("quoted_at"),
+                occurred_at__lte=until,
+            )
+            .order_by()
+            .values("deal_id")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
+        )
+
+    # The window ends at the close for a deal closed (in a won or lost stage of its playbook
+    # version, with a close time), else now: one count per deal, the kinds written out per
+    # playbook version (a handful) and looked up again for the few groups the counts come in.
+    groups = (
+        report_deals(user, filters)
+        .filter(pk__in=firsts.values("record_id"))
+        .annotate(quoted_at=quoted_at)
+        .annotate(
+            contacts=Coalesce(
+                Case(
+                    When(
+                        _in_closed_stage() & Q(closed_at__isnull=False),
+                        then=follow_ups(OuterRef("closed_at")),
+                    ),
+                    default=follow_ups(Value(at)),
+                ),
+                0,
+            )
         )
         .order_by()
-        .values_list("deal_id", "occurred_at")
-    ):
-        in_window = (
-            deal_id in until
-            and occurred_at is not None
-            and first_quotes[deal_id] <= occurred_at <= until[deal_id]
-        )
-        if in_window:
-            contacts[deal_id] += 1
-
-    won = [pk for pk, kind in kinds.items() if kind == StageKind.WON]
-    lost = [pk for pk, kind in kinds.items() if kind == StageKind.LOST]
-    quoted = len(kinds)
+        .values("playbook_version_id", "pipeline", "stage")
+        .annotate(n=Count("pk"), follow_ups=Sum("contacts"))
+    )
+    deals: dict[StageKind | None, int] = defaultdict(int)
+    contacts: dict[StageKind | None, int] = defaultdict(int)
+    for row in groups:
+        kind = _kind(row["playbook_version_id"], row["pipeline"], row["stage"])
+        deals[kind] += row["n"]
+        contacts[kind] += row["follow_ups"] or 0
+    quoted = sum(deals.values())
+    if not quoted:
+        return _empty(filters, configured=True, stage=quote_stage, label=label)
+    won, lost = deals[StageKind.WON], deals[StageKind.LOST]
     return QuotesReport(
         filters=filters,
         configured=True,
         quote_stage=quote_stage,
         quote_stage_label=label,
         quoted=quoted,
-        won=Share(len(won), quoted),
-        lost=Share(len(lost), quoted),
-        open=Share(quoted - len(won) - len(lost), quoted),
+        won=Share(won, quoted),
+        lost=Share(lost, quoted),
+        open=Share(quoted - won - lost, quoted),
         follow_ups=FollowUps(sum(contacts.values()), quoted),
-        follow_ups_won=FollowUps(sum(contacts[pk] for pk in won), len(won)),
-        follow_ups_lost=FollowUps(sum(contacts[pk] for pk in lost), len(lost)),
+        follow_ups_won=FollowUps(contacts[StageKind.WON], won),
+        follow_ups_lost=FollowUps(contacts[StageKind.LOST], lost),
     )
 
 
@@ -152,6 +174,20 @@ def _empty(
     return QuotesReport(
         filters, configured, stage, label, 0, none, none, none, *(FollowUps(0, 0),) * 3
     )
+
+
+def _in_closed_stage() -> Q:
+    """A deal is in a won or lost stage of its pipeline under the playbook version it runs
+    under (what `_kind` says, as a filter)."""
+    condition = Q(pk__in=[])
+    for version_id in PlaybookVersion.objects.values_list("pk", flat=True):
+        for pipeline in playbook_for_version(version_id).object(ObjectType.DEAL).pipelines:
+            closing = [s.key for s in pipeline.stages if s.kind in (StageKind.WON, StageKind.LOST)]
+            if closing:
+                condition |= Q(
+                    playbook_version_id=version_id, pipeline=pipeline.key, stage__in=closing
+                )
+    return condition
 
 
 def _kind(version_id: UUID, pipeline_key: str, stage_key: str) -> StageKind | None:

@@ -13,10 +13,23 @@ tasks reports, whose code computes those columns here.
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from sopcrm.core.errors import InvalidInput
@@ -32,7 +45,7 @@ from ..records.models import (
     LeadSource,
 )
 from .filters import ReportFilter, customer_contact, report_deals, report_leads
-from .first_response import ResponseClock, owner_names, response_clocks, response_figures
+from .first_response import ClockTally, clock_tallies, owner_names, response_figures
 from .stats import Share, average
 from .tasks import TaskCount, task_counts
 
@@ -54,48 +67,81 @@ def closing_stages(filters: ReportFilter) -> tuple[Q, Q]:
     return closed, won
 
 
-def closed_deals(user: User, filters: ReportFilter) -> QuerySet[Any]:
-    """The deals `user` may see and the filters keep that entered a won or lost stage in the
-    period, each once, annotated with `won` (it entered a won stage in the period), `closed_on`
-    (its last close in the period) and `follow_ups` (completed outbound customer contacts on it
-    up to that close: contacts after the close do not change a past period's figure). Typed
-    `QuerySet[Any]` because the type checker does not follow annotations."""
-    closed, won = closing_stages(filters)
-    entered = Event.objects.filter(
-        filters.in_period("occurred_at"),
-        kind=EventKind.STAGE_ENTERED,
-        record_type=RecordType.DEAL,
-        record_id=OuterRef("pk"),
-    )
-    # The deals are visible, so every activity about them is (selectors.activity_list).
-    contacts = (
-        Activity.objects.filter(
-            customer_contact(), deal_id=OuterRef("pk"), occurred_at__lte=OuterRef("closed_on")
-        )
-        .order_by()
-        .values("deal_id")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    # The period's closes are found through the (kind, occurred_at) index of the log, rather
-    # than by testing every visible deal.
-    closes = Event.objects.filter(
+@dataclass(frozen=True)
+class ClosedDeal:
+    """A deal `user` may see that entered a won or lost stage in the period."""
+
+    pk: int
+    owner_id: int | None
+    source: str  # its lead's source ("" when none, or not asked for)
+    created_at: datetime
+    closed_on: datetime  # its last close in the period
+    won_on: datetime | None  # its first entry into a won stage in the period; None: not won
+    follow_ups: int  # completed outbound customer contacts on it up to `closed_on`
+
+    @property
+    def won(self) -> bool:
+        return self.won_on is not None
+
+
+def closing_events(filters: ReportFilter) -> QuerySet[Event]:
+    """The period's entries into a won or lost stage of a deal pipeline (found through the
+    (kind, occurred_at) index of the log)."""
+    closed, _won = closing_stages(filters)
+    return Event.objects.filter(
         closed,
         filters.in_period("occurred_at"),
         kind=EventKind.STAGE_ENTERED,
         record_type=RecordType.DEAL,
     )
-    return (
-        report_deals(user, filters)
-        .filter(pk__in=closes.values("record_id"))
+
+
+def closed_deals(user: User, filters: ReportFilter, *, by_source: bool = False) -> list[ClosedDeal]:
+    """The deals `user` may see and the filters keep that entered a won or lost stage in the
+    period, each once: whether it entered a won stage in the period (and when first), its last
+    close in the period, and its follow-ups up to that close (contacts after the close do not
+    change a past period's figure).
+
+    Three reads, each one pass: the period's closing entries grouped by deal, the visible deals
+    among them, and their contacts before the period's end, compared with each deal's close
+    here. Subqueries per deal into the log made SQLite scan the whole period for every deal."""
+    _closed, won = closing_stages(filters)
+    closes = closing_events(filters)
+    moments = {
+        record_id: (closed_on, won_on)
+        for record_id, closed_on, won_on in closes.order_by()
+        .values("record_id")
         .annotate(
-            won=Exists(entered.filter(won)),
-            closed_on=Subquery(
-                entered.filter(closed).order_by("-occurred_at").values("occurred_at")[:1]
-            ),
+            closed_on=Max("occurred_at"),
+            won_on=Min(Case(When(won, then=F("occurred_at")), output_field=DateTimeField())),
         )
-        .annotate(follow_ups=Coalesce(Subquery(contacts, output_field=IntegerField()), 0))
-    )
+        .values_list("record_id", "closed_on", "won_on")
+    }
+    deals = report_deals(user, filters).filter(pk__in=closes.values("record_id"))
+    # The deals are visible, so every activity about them is (selectors.activity_list).
+    follow_ups: dict[int, int] = defaultdict(int)
+    for deal_id, occurred_at in (
+        Activity.objects.filter(
+            customer_contact(),
+            deal_id__in=deals.values("pk"),
+            occurred_at__lt=filters.end_at,
+        )
+        .order_by()
+        .values_list("deal_id", "occurred_at")
+    ):
+        if deal_id in moments and occurred_at <= moments[deal_id][0]:
+            follow_ups[deal_id] += 1
+    rows = []
+    for pk, owner_id, created_at, source in deals.order_by().values_list(
+        "pk", "owner_id", "created_at", "lead__source" if by_source else Value("")
+    ):
+        if pk not in moments:  # closed between the reads
+            continue
+        closed_on, won_on = moments[pk]
+        rows.append(
+            ClosedDeal(pk, owner_id, source or "", created_at, closed_on, won_on, follow_ups[pk])
+        )
+    return rows
 
 
 Key = tuple[int | None, str]  # (owner id, lead source; "" when none)
@@ -109,7 +155,7 @@ class Tally:
     closed: int = 0
     won: int = 0
     follow_ups: int = 0
-    clocks: list[ResponseClock] = field(default_factory=list)
+    clocks: ClockTally = field(default_factory=ClockTally)
     tasks: TaskCount = field(default_factory=TaskCount)
     exceptions: int = 0
 
@@ -118,12 +164,12 @@ class Tally:
         self.closed += other.closed
         self.won += other.won
         self.follow_ups += other.follow_ups
-        self.clocks.extend(other.clocks)
+        self.clocks.add(other.clocks)
         self.tasks.add(other.tasks)
         self.exceptions += other.exceptions
 
 
-def _exceptions(user: User, filters: ReportFilter) -> dict[Key, int]:
+def _exceptions(user: User, filters: ReportFilter, *, by_source: bool) -> dict[Key, int]:
     """Stage moves outside the allowed transitions (S-16) in the period, by the current owner and
     the lead source of the record moved."""
     counts: dict[Key, int] = defaultdict(int)
@@ -144,7 +190,9 @@ def _exceptions(user: User, filters: ReportFilter) -> dict[Key, int]:
             .exclude(data__has_key="merged_into")  # a merge closing a lead is no exception
             .annotate(
                 record_owner=Subquery(record.values("owner_id")[:1]),
-                record_source=Subquery(record.values(source_path)[:1]),
+                record_source=(
+                    Subquery(record.values(source_path)[:1]) if by_source else Value("")
+                ),
             )
             .values("record_owner", "record_source")
             .annotate(count=Count("pk"))
@@ -154,36 +202,29 @@ def _exceptions(user: User, filters: ReportFilter) -> dict[Key, int]:
     return counts
 
 
-def tallies(user: User, filters: ReportFilter) -> dict[Key, Tally]:
-    """Every column by (owner, lead source), from grouped queries."""
+def tallies(user: User, filters: ReportFilter, *, by_source: bool = True) -> dict[Key, Tally]:
+    """Every column by (owner, lead source), from grouped queries. Without `by_source` every
+    source is "" and no record's lead source is read (the rows by rep and by team)."""
     tally: dict[Key, Tally] = defaultdict(Tally)
     leads = (
         report_leads(user, filters)
         .filter(filters.in_period("received_at"))
-        .values("owner_id", "source")
+        .order_by()
+        .values("owner_id", lead_source=F("source") if by_source else Value(""))
         .annotate(count=Count("pk"))
     )
     for row in leads:
-        tally[(row["owner_id"], row["source"] or "")].leads += row["count"]
-    deals = (
-        closed_deals(user, filters)
-        .values("owner_id", source=F("lead__source"))
-        .annotate(
-            closed=Count("pk"),
-            won_count=Count("pk", filter=Q(won=True)),
-            contacts=Sum("follow_ups"),
-        )
-    )
-    for closed in deals:
-        item = tally[(closed["owner_id"], closed["source"] or "")]
-        item.closed += closed["closed"]
-        item.won += closed["won_count"]
-        item.follow_ups += closed["contacts"] or 0
-    for clock in response_clocks(user, filters):
-        tally[(clock.owner_id, clock.source)].clocks.append(clock)
-    for key, count in task_counts(user, filters).items():
+        tally[(row["owner_id"], row["lead_source"] or "")].leads += row["count"]
+    for deal in closed_deals(user, filters, by_source=by_source):
+        item = tally[(deal.owner_id, deal.source)]
+        item.closed += 1
+        item.won += deal.won
+        item.follow_ups += deal.follow_ups
+    for key, clocks in clock_tallies(user, filters, by_source=by_source).items():
+        tally[key].clocks.add(clocks)
+    for key, count in task_counts(user, filters, by_source=by_source).items():
         tally[key].tasks.add(count)
-    for key, exceptions in _exceptions(user, filters).items():
+    for key, exceptions in _exceptions(user, filters, by_source=by_source).items():
         tally[key].exceptions += exceptions
     return tally
 
@@ -273,7 +314,7 @@ def reps_report(user: User, filters: ReportFilter, *, by: str = "rep") -> RepsRe
         raise InvalidInput.single(
             "by", "invalid", _("Choose one of: %(options)s.") % {"options": ", ".join(GROUPINGS)}
         )
-    tally = tallies(user, filters)
+    tally = tallies(user, filters, by_source=by == "source")
     total = Tally()
     for item in tally.values():
         total.add(item)

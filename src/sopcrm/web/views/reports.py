@@ -24,13 +24,13 @@ from sopcrm.crm.reports.best_practice import best_practice_report
 from sopcrm.crm.reports.drill import drill_from, drill_records
 from sopcrm.crm.reports.dwell import dwell_report
 from sopcrm.crm.reports.filters import ReportFilter, report_filter
-from sopcrm.crm.reports.first_response import first_response_report
+from sopcrm.crm.reports.first_response import first_response_report, response_rates
 from sopcrm.crm.reports.funnel import funnel_report
 from sopcrm.crm.reports.lost import lost_reasons_report
 from sopcrm.crm.reports.monthly import ExampleNotFound, monthly_review, monthly_review_xlsx
 from sopcrm.crm.reports.quotes import quotes_report
 from sopcrm.crm.reports.reps import reps_report, visible_reps
-from sopcrm.crm.reports.tasks import tasks_report
+from sopcrm.crm.reports.tasks import on_time_rates, tasks_report
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from ..http import WebRequest
@@ -142,15 +142,17 @@ def _lost_chart(lost: dict[str, Any], filters: ReportFilter, drill: str) -> dict
 def _trend(user: User, filters: ReportFilter, page: str) -> dict[str, Any]:
     """The response rate and the on-time task rate per week (or month) of the period; a point
     opens the dashboard for that week."""
-    labels, response, on_time, links = [], [], [], []
-    for start, end in _periods(filters):
-        part = filters.with_period(start, end)
-        labels.append(
-            start.strftime("%m-%d") if end - start < timedelta(days=27) else start.strftime("%Y-%m")
-        )
-        response.append(first_response_report(user, part).figures.rate.percent)
-        on_time.append(tasks_report(user, part).count.on_time_rate.percent)
-        links.append(_url(page, part))
+    parts = [filters.with_period(start, end) for start, end in _periods(filters)]
+    labels = [
+        part.start.strftime("%m-%d")
+        if part.end - part.start < timedelta(days=27)
+        else part.start.strftime("%Y-%m")
+        for part in parts
+    ]
+    # One grouped query per line (a point per period), not two reports per point.
+    response = [rate.percent for rate in response_rates(user, parts)]
+    on_time = [rate.percent for rate in on_time_rates(user, parts)]
+    links = [_url(page, part) for part in parts]
     chart = _chart(
         "trend",
         "line",
