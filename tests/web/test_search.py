@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from sopcrm.crm.records.querying.matching import phone_digits
 from sopcrm.crm.records.search import record_search
-from sopcrm.crm.records.services.accounts import account_create
+from sopcrm.crm.records.services.accounts import account_create, account_update
 from sopcrm.crm.records.services.contacts import contact_create
 from sopcrm.crm.records.services.deals import deal_create
 from sopcrm.crm.records.services.leads import lead_create
@@ -167,3 +167,60 @@ def test_a_list_search_box_finds_a_phone_by_its_digits_like_the_top_bar(client_f
     lead_create(actor=people.alice, data={"name": "Li", "phone": "+86 138 0013 8000"})
     response = client_for(people.alice).get(reverse("lead_list"), {"q": "138-0013-8000"})
     assert [row[0].text for row in response.context["rows"]] == ["Li"]
+
+
+def test_a_deal_is_found_by_its_contacts_name_address_or_phone_digits(client_for, people):
+    contact = contact_create(
+        actor=people.alice,
+        data={"name": "Chen Wei", "email": "chen.wei@haitong.cn", "phone": "+86 138 0013 8000"},
+    )
+    deal_create(actor=people.alice, data={"title": "Valves", "contact": contact.pk})
+    client = client_for(people.alice)
+    for words in ("chen wei", "CHEN.WEI@HAITONG", "138-0013-8000"):
+        assert _found(_search(client, words)) == {"deal": ["Valves"], "contact": ["Chen Wei"]}
+
+
+def test_a_renamed_record_is_found_by_its_new_name_and_no_longer_by_the_old_one(client_for, people):
+    account = account_create(actor=people.alice, data={"name": "Fjord Pumps"})
+    account_update(account, actor=people.alice, data={"name": "Baltic Pumps"})
+    client = client_for(people.alice)
+    assert _found(_search(client, "baltic")) == {"account": ["Baltic Pumps"]}
+    assert _found(_search(client, "fjord")) == {}
+
+
+def test_a_deleted_record_is_no_longer_found(client_for, people):
+    account = account_create(actor=people.alice, data={"name": "Fjord Pumps"})
+    account.delete()
+    assert _found(_search(client_for(people.alice), "fjord")) == {}
+
+
+def test_words_of_one_or_two_characters_are_matched_too(client_for, people):
+    lead_create(actor=people.alice, data={"name": "Li", "company": "华为"})
+    client = client_for(people.alice)
+    assert _found(_search(client, "li")) == {"lead": ["Li (华为)"]}
+    assert _found(_search(client, "华为")) == {"lead": ["Li (华为)"]}
+
+
+def test_quotes_and_wildcards_in_the_words_are_matched_as_typed(client_for, people):
+    account_create(actor=people.alice, data={"name": 'The "Best" Pumps 100%'})
+    account_create(actor=people.alice, data={"name": "The Best Pumps 1000"})
+    client = client_for(people.alice)
+    assert _found(_search(client, '"best" pumps')) == {"account": ['The "Best" Pumps 100%']}
+    assert _found(_search(client, "100%")) == {"account": ['The "Best" Pumps 100%']}
+    assert _found(_search(client, "pumps 1_00")) == {}
+
+
+def test_every_searched_table_keeps_the_index_that_serves_search(db):
+    """PostgreSQL: the trigram indexes; SQLite: the FTS5 tables and the triggers that keep them
+    (a migration that rebuilds a table on SQLite drops its triggers: see migration 0010)."""
+    tables = {"records_account", "records_contact", "records_lead", "records_deal"}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tablename FROM pg_indexes WHERE indexname LIKE '%%_trgm'")
+            assert {row[0] for row in cursor.fetchall()} == tables
+        else:
+            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+            triggers = {(table, name.rsplit("_", 1)[1]) for table, name in cursor.fetchall()}
+            assert {(t, kind) for t in tables for kind in ("insert", "update", "delete")} <= (
+                triggers
+            )

@@ -6,7 +6,7 @@ and the API's `q` use too (querying/matching.py).
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 
 from sopcrm.core.models import RecordType, User
 
@@ -33,15 +33,16 @@ def record_search_in(user: User, record_type: RecordType, q: str) -> QuerySet[An
 
 def record_search(user: User, q: str, *, limit: int = SEARCH_LIMIT) -> list[SearchGroup]:
     """The first `limit` matches of each type, with how many match in all; types without a
-    match are left out. Two queries per type at most, whatever the number of matches."""
+    match are left out. One query per type, whatever the number of matches: the count is a
+    window over the same matches, which the sort has read anyway (a second `COUNT` query
+    searched everything again: docs/performance.md, "Pages")."""
     text = q.strip()
     if not text or "\x00" in text:  # PostgreSQL refuses NUL in text
         return []
     groups = []
     for record_type in SEARCH_TYPES:
         rows = record_search_in(user, record_type, text)
-        items = list(rows[:limit])
-        total = len(items) if len(items) < limit else rows.count()
+        items = list(rows.annotate(search_total=Window(Count("pk")))[:limit])
         if items:
-            groups.append(SearchGroup(record_type, items, total))
+            groups.append(SearchGroup(record_type, items, items[0].search_total))
     return groups

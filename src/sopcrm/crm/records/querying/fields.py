@@ -144,12 +144,13 @@ CORE_FIELDS: dict[RecordType, dict[str, QueryField]] = {
     ),
 }
 
-# What `q` searches, case-insensitively.
+# What `q` searches, case-insensitively, in the record's own columns (a deal's account and
+# contact and a contact's account: matching.RELATED).
 SEARCH_FIELDS: dict[RecordType, tuple[str, ...]] = {
     RecordType.ACCOUNT: ("name", "domain", "phone", "industry"),
     RecordType.CONTACT: ("name", "email", "phone", "job_title"),
     RecordType.LEAD: ("name", "company", "email", "phone"),
-    RecordType.DEAL: ("title", "account__name"),
+    RecordType.DEAL: ("title",),
     RecordType.ACTIVITY: ("subject", "summary"),
 }
 
