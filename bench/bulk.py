@@ -100,7 +100,12 @@ class Table:
         """Every concrete column of `model`, the id only `with_id`."""
         return cls(
             model,
-            [f.attname for f in model._meta.concrete_fields if with_id or not f.primary_key],
+            [
+                f.attname
+                for f in model._meta.concrete_fields
+                # A generated column (Lead.email_domain) is the database's to fill.
+                if (with_id or not f.primary_key) and not f.generated
+            ],
         )
 
     def insert(self, rows: Iterable[Sequence[Any]]) -> int:

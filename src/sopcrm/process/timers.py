@@ -1,7 +1,7 @@
 """Setting, moving and cancelling durable timers, inside the caller's transaction; and claiming
 the due ones for the worker. What firing a timer does is automation's (automation/firing.py)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,52 @@ def timer_set(
         timer.due_at, timer.data = due_at, payload
         timer.save(update_fields=["due_at", "data"])
     return timer
+
+
+def timers_set_many(
+    *,
+    kind: TimerKind,
+    record_type: str,
+    record_id: int,
+    due: Mapping[str, tuple[datetime, dict[str, Any] | None]],
+) -> list[Timer]:
+    """`timer_set` for several keys of one record (key -> (due_at, data)): one read of the
+    pending ones and one insert of the new, instead of a read and a write per key."""
+    if not due:
+        return []
+    existing = {
+        timer.key: timer
+        for timer in Timer.objects.select_for_update().filter(
+            kind=kind,
+            record_type=record_type,
+            record_id=record_id,
+            key__in=list(due),
+            status=TimerStatus.PENDING,
+        )
+    }
+    at = now()
+    result: dict[str, Timer] = {}
+    new: list[Timer] = []
+    for key, (due_at, data) in due.items():
+        payload = jsonable(data or {})
+        timer = existing.get(key)
+        if timer is None:
+            timer = Timer(
+                kind=kind,
+                record_type=record_type,
+                record_id=record_id,
+                key=key,
+                due_at=due_at,
+                data=payload,
+                created_at=at,
+            )
+            new.append(timer)
+        elif timer.due_at != due_at or timer.data != payload:
+            timer.due_at, timer.data = due_at, payload
+            timer.save(update_fields=["due_at", "data"])
+        result[key] = timer
+    Timer.objects.bulk_create(new)
+    return list(result.values())
 
 
 def timers_cancel(

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Lower, StrIndex, Substr
 from django.utils.translation import gettext_lazy as _
 
 from sopcrm.process.models import PlaybookVersion
@@ -148,6 +150,22 @@ class Lead(StagedRecord):
     import_key = models.CharField(
         _("import key"), max_length=64, null=True, blank=True, unique=True
     )
+    # The company name as the duplicate check compares it (services/duplicates.py,
+    # `company_index`), and the two words it finds candidates by, so the database picks them
+    # with an index instead of the check reading every name. NULL: not computed yet (a row
+    # written in bulk); the check then reads the name itself.
+    company_key = models.CharField(  # noqa: DJ001 (NULL and "" differ: see above)
+        max_length=200, null=True, blank=True, editable=False
+    )
+    company_head = models.CharField(max_length=200, blank=True, editable=False)
+    company_tail = models.CharField(max_length=200, blank=True, editable=False)
+    # The e-mail's domain (stored lower-case by the cleaners), for the duplicate check's
+    # same-company-domain match by index rather than by a LIKE over every address.
+    email_domain = models.GeneratedField(
+        expression=Substr("email", StrIndex("email", Value("@")) + 1),
+        output_field=models.CharField(max_length=254),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("lead")
@@ -155,6 +173,11 @@ class Lead(StagedRecord):
         indexes = [
             models.Index(fields=["owner", "created_at"]),
             models.Index(fields=["stage", "owner"]),
+            models.Index(fields=["company_head", "id"], name="lead_company_head"),
+            models.Index(fields=["company_tail", "id"], name="lead_company_tail"),
+            models.Index(fields=["company_key"], name="lead_company_key"),
+            models.Index(fields=["email_domain"], name="lead_email_domain"),
+            models.Index(Lower("email"), name="lead_email_lower"),
         ]
 
     def __str__(self) -> str:
@@ -199,7 +222,11 @@ class Deal(StagedRecord):
         verbose_name_plural = _("deals")
         indexes = [
             models.Index(fields=["owner", "created_at"]),
-            models.Index(fields=["stage", "owner"]),
+            # The board counts and picks its cards from this index alone, without reading the
+            # deals (docs/performance.md, "Pages"); it also serves what (stage, owner) served.
+            models.Index(
+                fields=["stage", "owner", "pipeline", "stage_entered_at"], name="deal_board"
+            ),
         ]
 
     def __str__(self) -> str:

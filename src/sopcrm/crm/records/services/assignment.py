@@ -107,6 +107,10 @@ def _after(order: list[User], turn: AssignmentTurn, user: User) -> int:
 
 
 def _locked_turn(rule_key: str) -> AssignmentTurn:
+    # Almost always there: lock it straight away, without the savepoint of the first time.
+    turn = AssignmentTurn.objects.select_for_update().filter(rule_key=rule_key).first()
+    if turn is not None:
+        return turn
     try:
         with transaction.atomic():  # the first lead of a rule creates its row, once
             AssignmentTurn.objects.get_or_create(rule_key=rule_key)

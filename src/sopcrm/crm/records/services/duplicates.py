@@ -8,8 +8,9 @@ An inquiry matches an existing lead on any of, strongest first:
 - a similar company name: rapidfuzz's `token_sort_ratio` of the names without their legal form
   ("Acme Trading Co., Ltd." and "ACME Trading Company Limited" are both "acme trading") at or
   above the playbook's `duplicates.company_similarity`. Only a bounded set of candidates is
-  scored (the most recent leads sharing the name's first word, and those of the same country),
-  so the check stays fast however many leads there are.
+  scored, found by an index on what each lead stores of its name (`company_index`): the most
+  recent leads with the same numbers in the name, or, for a name without numbers, sharing its
+  first word or its last word. So the check stays fast however many leads there are.
 
 A matched lead that is closed and points to another one (merged away by `lead_merge`, or
 disqualified as a duplicate) stands for that other lead. See docs/intake.md.
@@ -18,10 +19,12 @@ disqualified as a duplicate) stands for that other lead. See docs/intake.md.
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from rapidfuzz import fuzz
 
 from sopcrm.core import normalise
@@ -217,16 +220,6 @@ def _similarity_threshold() -> int:
     return (definition or DuplicatesDef()).company_similarity
 
 
-def _first_word(key: str) -> str:
-    """The word that picks the company candidates: the first that says something; for a
-    Chinese name (no spaces) its first two characters, usually the city."""
-    for word in key.split():
-        if word in {"the", "and"} or len(word) < 2:
-            continue
-        return word[:2] if _CJK.match(word) else word
-    return ""
-
-
 def _similar(key: str, other: str, threshold: int) -> bool:
     # Numbers tell companies apart that the ratio finds close: "Factory 1" is not "Factory 10".
     if sorted(_NUMBER.findall(key)) != sorted(_NUMBER.findall(other)):
@@ -234,29 +227,68 @@ def _similar(key: str, other: str, threshold: int) -> bool:
     return bool(fuzz.token_sort_ratio(key, other, score_cutoff=threshold))
 
 
-def _company_matches(leads: QuerySet[Lead], company: str, country: str) -> list[Lead]:
-    key = company_key(company)
-    if not key:
+@dataclass(frozen=True)
+class CompanyIndex:
+    """What a lead stores of its company name for the duplicate check (Lead.company_key,
+    company_head, company_tail)."""
+
+    key: str
+    head: str  # the numbers in the name when it has any, else its first word
+    tail: str  # its last word
+
+
+def company_index(name: str) -> CompanyIndex:
+    """The stored form of a company name. Two names the check finds similar share their head
+    or their tail: a match has the same numbers (`_similar`), so a name with numbers is found
+    among those with the same numbers; one without, among those sharing its first or its last
+    word (one of them may be misspelt, not both)."""
+    key = company_key(name) if name else ""
+    numbers = sorted(_NUMBER.findall(key))
+    if numbers:
+        return CompanyIndex(key, "#" + " ".join(numbers), "")
+    words = [w for w in key.split() if w not in {"the", "and"} and len(w) >= 2]
+    if not words:
+        return CompanyIndex(key, "", "")
+    first, last = words[0], words[-1]
+    if _CJK.match(first):  # written without spaces: the first and last two characters
+        return CompanyIndex(key, first[:2], last[-2:] if len(last) > 2 else "")
+    return CompanyIndex(key, first, last if len(words) > 1 else "")
+
+
+def company_index_set(lead: Lead) -> None:
+    """Keep the stored form in step with `lead.company` (not saved: the caller saves)."""
+    index = company_index(lead.company)
+    lead.company_key, lead.company_head, lead.company_tail = index.key, index.head, index.tail
+
+
+def _company_matches(
+    leads: QuerySet[Lead], company: str, threshold: int | None = None
+) -> list[Lead]:
+    index = company_index(company)
+    if not index.key:
         return []
-    threshold = _similarity_threshold()
-    fields = ("pk", "company")
+    if threshold is None:
+        threshold = _similarity_threshold()
     pools: list[QuerySet[Lead]] = []
-    word = _first_word(key)
-    if word:
-        pools.append(leads.filter(company__icontains=word))
-    if country:
-        pools.append(leads.filter(country=country))
+    if index.head:
+        pools.append(leads.filter(company_head=index.head))
+    if index.tail:
+        pools.append(leads.filter(company_tail=index.tail))
     seen: dict[int, str] = {}
     for pool in pools:
-        rows = pool.exclude(company="").order_by("-pk").values_list(*fields)
-        for pk, name in rows[:COMPANY_CANDIDATES]:
-            seen.setdefault(pk, name)
-    similar = [pk for pk, name in seen.items() if _similar(key, company_key(name), threshold)]
+        rows = pool.order_by("-pk").values_list("pk", "company_key")
+        for pk, key in rows[:COMPANY_CANDIDATES]:
+            seen.setdefault(pk, key or "")  # a head or tail is there: so is the key
+    # Rows written in bulk without the stored form (generated data): read their names.
+    unkeyed = leads.filter(company_key__isnull=True).exclude(company="").order_by("-pk")
+    for pk, name in unkeyed.values_list("pk", "company")[:COMPANY_CANDIDATES]:
+        seen.setdefault(pk, company_key(name))
+    similar = [pk for pk, key in seen.items() if _similar(index.key, key, threshold)]
     return list(Lead.objects.filter(pk__in=similar)) if similar else []
 
 
 def duplicate_candidates(
-    data: Mapping[str, Any], *, exclude: int | None = None
+    data: Mapping[str, Any], *, exclude: int | None = None, threshold: int | None = None
 ) -> list[tuple[Lead, str]]:
     """Every lead the inquiry matches, earliest first, each with the strongest reason it
     matches: "email", "phone", "domain" or "company"."""
@@ -273,16 +305,18 @@ def duplicate_candidates(
     country = _country(data)
     phone = _phone(data, country)
     if email:
-        add(leads.filter(email__iexact=email), "email")
+        # Lower(email) = lower(address), not `iexact`: an index on Lower(email) answers it.
+        add(leads.alias(email_lower=Lower("email")).filter(email_lower=email.lower()), "email")
     if phone:
         add(leads.filter(phone=phone), "phone")
     domain = email.rpartition("@")[2]
     if domain and not is_free_mail(domain):
-        # Stored addresses have their domain in lower case (normalise.email_address).
-        add(leads.filter(email__endswith=f"@{domain}"), "domain")
+        # Stored addresses have their domain in lower case (normalise.email_address); the
+        # database keeps it apart, indexed (Lead.email_domain).
+        add(leads.filter(email_domain=domain), "domain")
     company = _text(data, "company")
     if company:
-        add(_company_matches(leads, company, country), "company")
+        add(_company_matches(leads, company, threshold), "company")
     return sorted(found.values(), key=lambda pair: pair[0].pk)
 
 
@@ -309,9 +343,12 @@ def _standing_for(lead: Lead) -> Lead:
     return lead
 
 
-def duplicate_find(data: Mapping[str, Any], *, exclude: int | None = None) -> Lead | None:
-    """The earliest lead the inquiry duplicates, or None."""
-    candidates = duplicate_candidates(data, exclude=exclude)
+def duplicate_find(
+    data: Mapping[str, Any], *, exclude: int | None = None, threshold: int | None = None
+) -> Lead | None:
+    """The earliest lead the inquiry duplicates, or None. `threshold`: the playbook's company
+    similarity, when the caller has read it already."""
+    candidates = duplicate_candidates(data, exclude=exclude, threshold=threshold)
     if not candidates:
         return None
     earliest = candidates[0][0]

@@ -11,6 +11,7 @@ from sopcrm.process.playbooks import playbook_for_version
 from ..models import Lead, LeadSource
 from . import changes as c
 from .assignment import assignment_choose
+from .duplicates import company_index_set
 from .guards import lock_visible, require_required
 from .logging import log_changes, log_created
 from .ownership import log_assigned, owner_changed
@@ -63,6 +64,7 @@ def lead_create(
         playbook=playbook,
         object_type=ObjectType.LEAD,
     )
+    company_index_set(lead)
     qualified = qualification_apply(lead, actor=actor)
     place_in_pipeline(lead, ObjectType.LEAD, pipeline)
     if assign and lead.owner_id is None:
@@ -93,6 +95,8 @@ def lead_update(lead: Lead, *, actor: User, data: Mapping[str, Any]) -> Lead:
     if changed:
         lead.updated_at = now()
         previous_owner = next((c.old for c in changed if c.field == "owner"), False)
+        if any(change.field == "company" for change in changed):
+            company_index_set(lead)
         lead.save()
         log_changes(RecordType.LEAD, lead, changed, actor)
         if previous_owner is not False:
