@@ -13,11 +13,13 @@ from django.db import IntegrityError, transaction
 
 from sopcrm.core.calendar import BusinessCalendar
 from sopcrm.core.clock import now
+from sopcrm.core.events import events_batch
 from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.core.users import is_system_user
 from sopcrm.playbook.schema import (
     ObjectDef,
     ObjectType,
+    Playbook,
     RuleDef,
     StageKind,
     TriggerKind,
@@ -169,9 +171,64 @@ def rules_quiet() -> Iterator[None]:
         _rule_running.reset(token)
 
 
+class _RulesBatch:
+    """The changes queued for rules during one service call, by record, in the order logged."""
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[str, int], list[Event]] = {}
+        self._playbook: Playbook | None = None
+
+    def playbook(self) -> Playbook:
+        # The active version cannot change inside the caller's transaction: read it once.
+        if self._playbook is None:
+            self._playbook = playbook_of_record(None)
+        return self._playbook
+
+    def add(self, event: Event) -> None:
+        self.pending.setdefault((event.record_type, event.record_id), []).append(event)
+
+    def merge_into(self, outer: "_RulesBatch") -> None:
+        for events in self.pending.values():
+            for event in events:
+                outer.add(event)
+        outer._playbook = outer._playbook or self._playbook
+
+    def flush(self) -> None:
+        for (record_type, record_id), events in self.pending.items():
+            _queue_changes(record_type, record_id, events)
+
+
+_rules_batch: ContextVar[_RulesBatch | None] = ContextVar("rules_batch", default=None)
+
+
+@contextmanager
+def rules_batch() -> Iterator[None]:
+    """Gather the events logged and the changes queued for rules while the block runs (one
+    transition): the events are written with one bulk INSERT at its end (`events_batch`), and
+    the changes queued with one lock and one write of each record's pending row, instead of one
+    per event; the active playbook is read once for them all. Call it inside the caller's
+    transaction. If the block fails nothing is queued (its events are rolled back with it); a
+    batch inside another hands its changes to the outer one."""
+    outer = _rules_batch.get()
+    batch = _RulesBatch()
+    token = _rules_batch.set(batch)
+    try:
+        # The block's events are written with one INSERT at its end, before the queue (which
+        # needs their ids).
+        with events_batch():
+            yield
+    finally:
+        _rules_batch.reset(token)
+    if outer is not None:
+        batch.merge_into(outer)
+    else:
+        batch.flush()
+
+
 def rules_queue(event: Event, actor: User | None) -> None:
     """Queue a change for the rules that react to it, if any rule of the active playbook
-    listens. Changes the automation itself makes are not queued, so rules cannot loop."""
+    listens. Changes the automation itself makes are not queued, so rules cannot loop. Inside
+    `rules_batch` the change waits for the batch's end."""
     if event.record_type not in _RULE_OBJECTS or is_system_user(actor) or _rule_running.get():
         return
     triggers = _TRIGGERS_OF_EVENT.get(event.kind)
@@ -179,31 +236,39 @@ def rules_queue(event: Event, actor: User | None) -> None:
         return
     if event.kind == EventKind.ACTIVITY_CREATED and event.data.get("status") != "done":
         return
-    if not object_def(event.record_type).rules_on(*triggers):
+    batch = _rules_batch.get()
+    playbook = batch.playbook() if batch is not None else playbook_of_record(None)
+    if not playbook.object(event.record_type).rules_on(*triggers):
         return
-    mine = {"kind": TimerKind.EVENT, "record_type": event.record_type, "record_id": event.record_id}
+    if batch is not None:
+        batch.add(event)
+    else:
+        _queue_changes(event.record_type, event.record_id, [event])
+
+
+def _queue_changes(record_type: str, record_id: int, events: list[Event]) -> None:
+    mine = {"kind": TimerKind.EVENT, "record_type": record_type, "record_id": record_id}
+    ids = [event.pk for event in events]
+    due_at = min(event.occurred_at for event in events)
     # One pending row per record gathers the changes until a worker takes them; a concurrent
-    # first insert for the same record loses the race on the unique constraint and retries.
+    # first insert for the same record loses the race on the unique constraint (in a savepoint,
+    # so the caller's transaction goes on) and retries, finding the row the other one made.
     for _attempt in range(2):
+        pending = (
+            Timer.objects.select_for_update()
+            .filter(**mine, key="changes", status=TimerStatus.PENDING)
+            .first()
+        )
+        if pending is not None:
+            pending.data = {"events": [*pending.data.get("events", []), *ids]}
+            pending.due_at = min(pending.due_at, due_at)
+            pending.save(update_fields=["data", "due_at"])
+            return
         try:
             with transaction.atomic():
-                pending = (
-                    Timer.objects.select_for_update()
-                    .filter(**mine, key="changes", status=TimerStatus.PENDING)
-                    .first()
+                Timer.objects.create(
+                    **mine, key="changes", due_at=due_at, data={"events": ids}, created_at=now()
                 )
-                if pending is None:
-                    Timer.objects.create(
-                        **mine,
-                        key="changes",
-                        due_at=event.occurred_at,
-                        data={"events": [event.pk]},
-                        created_at=now(),
-                    )
-                else:
-                    pending.data = {"events": [*pending.data.get("events", []), event.pk]}
-                    pending.due_at = min(pending.due_at, event.occurred_at)
-                    pending.save(update_fields=["data", "due_at"])
             return
         except IntegrityError:
             continue

@@ -50,7 +50,7 @@ from .playbook_context import (
 )
 from .process_tasks import after_completion, tasks_cancel_outside, tasks_create
 from .slas import slas_end, slas_note_contact
-from .timing import record_timers_refresh, task_timer_sync
+from .timing import record_timers_refresh, rules_batch, task_timer_sync
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,19 @@ def record_transition[R: Lead | Deal](
     data: Mapping[str, Any],
     actor: User,
     approved: ApprovalRequest | None = None,
+) -> TransitionResult[R]:
+    # The transition's events are written with one INSERT and queued for the rules once, at
+    # the end, not one by one.
+    with rules_batch():
+        return _transition(record, transition, data, actor, approved)
+
+
+def _transition[R: Lead | Deal](
+    record: R,
+    transition: str,
+    data: Mapping[str, Any],
+    actor: User,
+    approved: ApprovalRequest | None,
 ) -> TransitionResult[R]:
     record = lock_visible(actor, record_type_of(record), record.pk)
     pipeline = pipeline_of(record)
@@ -257,7 +270,8 @@ def _enter_stage(
         data={**common, "stage": stage.key, "substate": substate, "from": previous},
     )
     record.custom = {**(record.custom or {}), **stage.on_enter.set}
-    record.save()
+    # Not saved here: the caller saves the record once, after the stage's effects (none of
+    # which reads the record's row).
     tasks_cancel_outside(record, stage.key, actor=actor)
     _withdraw_pending(record, actor)
     if stage.kind != StageKind.OPEN:
@@ -468,16 +482,17 @@ def record_move_documented(
     exception: what a stage change does (events, tasks, clocks, timers) all happens. The
     caller has checked who may (a manager's exception; a merge closing the absorbed lead, which
     names the lead kept in `merged_into`)."""
-    record.updated_at = now()
-    _enter_stage(
-        record,
-        stage,
-        stage.substates[0].key if stage.substates else "",
-        None,
-        actor,
-        None,
-        exception_reason=reason,
-        merged_into=merged_into,
-    )
-    record.save()
-    record_timers_refresh(record_type_of(record), record)
+    with rules_batch():
+        record.updated_at = now()
+        _enter_stage(
+            record,
+            stage,
+            stage.substates[0].key if stage.substates else "",
+            None,
+            actor,
+            None,
+            exception_reason=reason,
+            merged_into=merged_into,
+        )
+        record.save()
+        record_timers_refresh(record_type_of(record), record)
