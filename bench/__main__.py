@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from bench import throughput
 from bench.common import fresh_database, print_table, write_result
 from bench.pages import kept_database
 
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     reports.add_argument(
         "--generate-only", action="store_true", help="make sure the data is there, time nothing"
     )
+    throughput.add_parsers(suites)  # transitions, load, memory (bench/throughput.py)
     return parser
 
 
@@ -194,6 +196,8 @@ def _intake(options: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    if options.suite in throughput.SUITES:
+        return throughput.main(options)
     if options.suite == "reports":
         return _reports(options)
     if options.suite in ("pages", "generate"):

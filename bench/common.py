@@ -57,22 +57,23 @@ def _pg_admin(url: str, statements: Sequence[str]) -> None:
 
 
 @contextmanager
-def fresh_database(*, keep: bool = False) -> Iterator[str]:
+def fresh_database(*, keep: bool = False, name: str = BENCH_DATABASE) -> Iterator[str]:
     """Configure Django for a database of its own, migrated, with the default playbook active
     (what `sopcrm serve` prepares, without demo data); yields a label of the database.
 
     SQLite (the default) lives in a temporary SOPCRM_DATA_DIR. With DATABASE_URL set, the
     database `sopcrm_bench` on that server is dropped and created, and dropped again at the
-    end unless `keep`."""
+    end unless `keep`. Suites that may run beside another on one server pass a `name` of their
+    own."""
     data_dir = tempfile.mkdtemp(prefix="sopcrm-bench-")
     os.environ["SOPCRM_DATA_DIR"] = data_dir
     os.environ.setdefault("SOPCRM_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["DJANGO_SETTINGS_MODULE"] = "sopcrm.config.settings"
     url = os.environ.get("DATABASE_URL")
     if url:
-        drop = f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'
-        _pg_admin(url, [drop, f'CREATE DATABASE "{BENCH_DATABASE}"'])
-        os.environ["DATABASE_URL"] = _pg_url_for(url, BENCH_DATABASE)
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        _pg_admin(url, [drop, f'CREATE DATABASE "{name}"'])
+        os.environ["DATABASE_URL"] = _pg_url_for(url, name)
     import django
 
     django.setup()
@@ -82,11 +83,84 @@ def fresh_database(*, keep: bool = False) -> Iterator[str]:
 
     prepare_database()
     try:
-        yield f"postgresql:{BENCH_DATABASE}" if url else f"sqlite:{data_dir}"
+        yield f"postgresql:{name}" if url else f"sqlite:{data_dir}"
     finally:
         connections.close_all()
         if url and not keep:
-            _pg_admin(url, [f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'])
+            _pg_admin(url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+
+
+@dataclass(frozen=True)
+class KeptDatabase:
+    """A suite's database that is kept between runs because generating its data takes minutes
+    (pages, reports): the database `name` on the server DATABASE_URL points at (created when
+    missing), else SQLite in `data_dir`, which also holds a marker file per database saying
+    what was generated into it."""
+
+    name: str
+    data_dir: Path
+
+    @contextmanager
+    def opened(self, *, allowed_hosts: str = "") -> Iterator[str]:
+        """Configure Django for it, migrated and with the default playbook active, as `sopcrm
+        serve` prepares a database; yields a description of where it is."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["SOPCRM_DATA_DIR"] = str(self.data_dir)
+        os.environ.setdefault("SOPCRM_SECRET_KEY", secrets.token_urlsafe(50))
+        if allowed_hosts:
+            os.environ["SOPCRM_ALLOWED_HOSTS"] = allowed_hosts
+        os.environ["DJANGO_SETTINGS_MODULE"] = "sopcrm.config.settings"
+        url = os.environ.get("DATABASE_URL")
+        if url:
+            import psycopg
+
+            with psycopg.connect(_pg_url_for(url, "postgres")) as conn:
+                found = conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", [self.name]
+                ).fetchone()
+            if found is None:
+                _pg_admin(url, [f'CREATE DATABASE "{self.name}"'])
+            os.environ["DATABASE_URL"] = _pg_url_for(url, self.name)
+            os.environ["SOPCRM_BENCH_SERVER_URL"] = url
+        import django
+
+        django.setup()
+        from django.db import connections
+
+        from sopcrm.cli.management.commands.serve import prepare_database
+
+        prepare_database()
+        try:
+            yield f"postgresql:{self.name}" if url else f"sqlite:{self.sqlite_file}"
+        finally:
+            connections.close_all()
+
+    @property
+    def sqlite_file(self) -> Path:
+        return self.data_dir / "sopcrm.sqlite3"
+
+    def marker(self) -> Path:
+        """The file that says what the open database holds (one per database engine)."""
+        from django.db import connection
+
+        return self.data_dir / f"generated-{connection.vendor}.json"
+
+    def empty(self) -> None:
+        """Start the open database again from nothing (migrated, playbook active)."""
+        from django.db import connection, connections
+
+        from sopcrm.cli.management.commands.serve import prepare_database
+
+        vendor = connection.vendor
+        connections.close_all()
+        if vendor == "postgresql":
+            server = os.environ["SOPCRM_BENCH_SERVER_URL"]
+            drop = f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'
+            _pg_admin(server, [drop, f'CREATE DATABASE "{self.name}"'])
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.sqlite_file}{suffix}").unlink(missing_ok=True)
+        prepare_database()
 
 
 def _cpu_model() -> str:

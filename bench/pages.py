@@ -11,8 +11,6 @@ board and search may not exist yet). For a page slower than SLOW_MS at the 95th 
 the result keeps its slowest queries and their plans."""
 
 import json
-import os
-import secrets
 import statistics
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +19,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from bench.common import RESULTS_DIR, _pg_admin, _pg_url_for, machine_description
+from bench.common import RESULTS_DIR, KeptDatabase, machine_description
 
 PAGES_DATABASE = "sopcrm_bench_pages"
 DATA_DIR = RESULTS_DIR / "pages-data"  # the SQLite database and what each database holds
@@ -41,64 +39,15 @@ PAGES = (
 # -- the database --------------------------------------------------------------------------
 
 
+KEPT = KeptDatabase(PAGES_DATABASE, DATA_DIR)
+
+
 @contextmanager
 def kept_database() -> Iterator[str]:
-    """Configure Django for the page bench's own database, migrated, with the default playbook
-    active; it is kept after the run. With DATABASE_URL: the database `sopcrm_bench_pages` on
-    that server (created when missing); else SQLite in bench/results/pages-data/."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ["SOPCRM_DATA_DIR"] = str(DATA_DIR)
-    os.environ.setdefault("SOPCRM_SECRET_KEY", secrets.token_urlsafe(50))
-    os.environ["SOPCRM_ALLOWED_HOSTS"] = "testserver"  # django.test.Client's host
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sopcrm.config.settings"
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        import psycopg
-
-        with psycopg.connect(_pg_url_for(url, "postgres")) as conn:
-            found = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [PAGES_DATABASE]
-            ).fetchone()
-        if found is None:
-            _pg_admin(url, [f'CREATE DATABASE "{PAGES_DATABASE}"'])
-        os.environ["DATABASE_URL"] = _pg_url_for(url, PAGES_DATABASE)
-        os.environ["SOPCRM_BENCH_SERVER_URL"] = url
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    from sopcrm.cli.management.commands.serve import prepare_database
-
-    prepare_database()
-    try:
-        yield f"postgresql:{PAGES_DATABASE}" if url else f"sqlite:{DATA_DIR / 'sopcrm.sqlite3'}"
-    finally:
-        connections.close_all()
-
-
-def _marker() -> Path:
-    from django.db import connection
-
-    return DATA_DIR / f"generated-{connection.vendor}.json"
-
-
-def _empty_database() -> None:
-    """Start the kept database again from nothing (migrated, playbook active)."""
-    from django.db import connection, connections
-
-    from sopcrm.cli.management.commands.serve import prepare_database
-
-    vendor = connection.vendor
-    connections.close_all()
-    if vendor == "postgresql":
-        server = os.environ["SOPCRM_BENCH_SERVER_URL"]
-        drop = f'DROP DATABASE IF EXISTS "{PAGES_DATABASE}" WITH (FORCE)'
-        _pg_admin(server, [drop, f'CREATE DATABASE "{PAGES_DATABASE}"'])
-    else:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{DATA_DIR / 'sopcrm.sqlite3'}{suffix}").unlink(missing_ok=True)
-    prepare_database()
+    """The page bench's own database (`sopcrm_bench_pages`, or SQLite in
+    bench/results/pages-data/), kept after the run; django.test.Client's host allowed."""
+    with KEPT.opened(allowed_hosts="testserver") as where:
+        yield where
 
 
 def ensure_data(
@@ -113,7 +62,7 @@ def ensure_data(
 
     from .generate import generate
 
-    marker = _marker()
+    marker = KEPT.marker()
     if not fresh and marker.exists():
         held = json.loads(marker.read_text(encoding="utf-8"))
         if (
@@ -122,7 +71,7 @@ def ensure_data(
             and User.objects.filter(username__in=held["personas"].values()).count() == 3
         ):
             return held, False
-    _empty_database()
+    KEPT.empty()
     marker.unlink(missing_ok=True)
     summary = generate(deals=deals, seed=seed, progress=progress)
     marker.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

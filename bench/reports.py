@@ -20,8 +20,6 @@ module that does not exist yet is reported as missing.
 
 import importlib
 import json
-import os
-import secrets
 import statistics
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +29,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from bench.common import RESULTS_DIR, _pg_admin, _pg_url_for, machine_description
+from bench.common import RESULTS_DIR, KeptDatabase, machine_description
 
 REPORTS_DATABASE = "sopcrm_bench_reports"
 DATA_DIR = RESULTS_DIR / "reports-data"  # the SQLite database and what each database holds
@@ -44,64 +42,15 @@ BUDGET_SECONDS = 60.0  # of timed runs per report (or floor), persona and period
 # -- the database --------------------------------------------------------------------------
 
 
+KEPT = KeptDatabase(REPORTS_DATABASE, DATA_DIR)
+
+
 @contextmanager
 def kept_database() -> Iterator[str]:
-    """Configure Django for the report bench's own database, migrated, with the default
-    playbook active; it is kept after the run. With DATABASE_URL: the database
-    `sopcrm_bench_reports` on that server (created when missing); else SQLite in
-    bench/results/reports-data/."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ["SOPCRM_DATA_DIR"] = str(DATA_DIR)
-    os.environ.setdefault("SOPCRM_SECRET_KEY", secrets.token_urlsafe(50))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sopcrm.config.settings"
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        import psycopg
-
-        with psycopg.connect(_pg_url_for(url, "postgres")) as conn:
-            found = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [REPORTS_DATABASE]
-            ).fetchone()
-        if found is None:
-            _pg_admin(url, [f'CREATE DATABASE "{REPORTS_DATABASE}"'])
-        os.environ["DATABASE_URL"] = _pg_url_for(url, REPORTS_DATABASE)
-        os.environ["SOPCRM_BENCH_SERVER_URL"] = url
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    from sopcrm.cli.management.commands.serve import prepare_database
-
-    prepare_database()
-    try:
-        yield (f"postgresql:{REPORTS_DATABASE}" if url else f"sqlite:{DATA_DIR / 'sopcrm.sqlite3'}")
-    finally:
-        connections.close_all()
-
-
-def _marker() -> Path:
-    from django.db import connection
-
-    return DATA_DIR / f"generated-{connection.vendor}.json"
-
-
-def _empty_database() -> None:
-    """Start the kept database again from nothing (migrated, playbook active)."""
-    from django.db import connection, connections
-
-    from sopcrm.cli.management.commands.serve import prepare_database
-
-    vendor = connection.vendor
-    connections.close_all()
-    if vendor == "postgresql":
-        server = os.environ["SOPCRM_BENCH_SERVER_URL"]
-        drop = f'DROP DATABASE IF EXISTS "{REPORTS_DATABASE}" WITH (FORCE)'
-        _pg_admin(server, [drop, f'CREATE DATABASE "{REPORTS_DATABASE}"'])
-    else:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{DATA_DIR / 'sopcrm.sqlite3'}{suffix}").unlink(missing_ok=True)
-    prepare_database()
+    """The report bench's own database (`sopcrm_bench_reports`, or SQLite in
+    bench/results/reports-data/), kept after the run."""
+    with KEPT.opened() as where:
+        yield where
 
 
 # The logs a live site appends to in time order, and the column of that order.
@@ -151,7 +100,7 @@ def ensure_data(
 
     from .generate import generate
 
-    marker = _marker()
+    marker = KEPT.marker()
     if not fresh and marker.exists():
         held = json.loads(marker.read_text(encoding="utf-8"))
         if (
@@ -164,7 +113,7 @@ def ensure_data(
                 held.update(settled=SETTLED, settle_seconds=round(_settle(), 1))
                 marker.write_text(json.dumps(held, indent=2) + "\n", encoding="utf-8")
             return held, False
-    _empty_database()
+    KEPT.empty()
     marker.unlink(missing_ok=True)
     summary = generate(deals=deals, seed=seed, profile=profile, progress=progress)
     progress("settling: the logs in time order, VACUUM ANALYZE")
