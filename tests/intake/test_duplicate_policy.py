@@ -7,6 +7,7 @@ from django.test import Client
 
 from sopcrm.core.models import Event, EventKind, RecordType
 from sopcrm.crm.records.models import Activity, Lead
+from sopcrm.crm.records.services.intake import IntakeItem, IntakeOutcome, leads_intake_many
 from sopcrm.crm.records.services.leads import lead_create
 from sopcrm.playbook.loader import bundled_playbook_path
 from sopcrm.process.playbooks import playbook_activate
@@ -76,3 +77,17 @@ def test_a_reps_batch_merged_into_another_reps_lead_reveals_nothing(people, merg
     assert (result["outcome"], result["lead"], result["duplicate_of"]) == ("merged", None, None)
     note = Activity.objects.get(lead=wendys, kind="note")
     assert (note.created_by.username, note.owner) == ("sopcrm-automation", people.wendy)
+
+
+def test_a_row_merged_earlier_in_the_same_batch_counts_as_imported(people, merge_policy):
+    # A batch's events are written at its chunk's end: the second row with the same import
+    # fingerprint must still find the first one's merge among the events held back.
+    first = lead_create(actor=people.wendy, data={"name": "Hans", "email": "hans@acme.example"})
+    repeat = {"name": "Hans M.", "email": "hans@acme.example", "message": "800 pcs"}
+    results = leads_intake_many(
+        [IntakeItem(repeat, import_key="row-7"), IntakeItem(repeat, import_key="row-7")],
+        actor=people.admin,
+    )
+    assert [r.outcome for r in results] == [IntakeOutcome.MERGED, IntakeOutcome.ALREADY_IMPORTED]
+    assert [r.lead for r in results] == [first, first]
+    assert Activity.objects.filter(lead=first, kind="note").count() == 1

@@ -56,20 +56,33 @@ def events_batch() -> Iterator[list[Event]]:
     """Gather the events logged while the block runs and write them with one bulk INSERT at
     its end, in the order they were logged, so their ids keep that order (the timeline sorts
     by time, then id). For a service that logs several events in one transaction (a stage
-    change); nothing in the block may read them back or use their ids. If the block fails
-    nothing is written; a batch inside another hands its events to the outer one."""
+    change, a chunk of an intake batch); nothing in the block may use their ids, and a read of
+    the log must look at `events_pending()` too. If the block fails nothing is written. A batch
+    inside another adds its events to the outer one, and if it fails (a savepoint rolled back)
+    they are dropped with it while the outer batch's stay."""
     outer = _pending.get()
+    if outer is not None:
+        mark = len(outer)
+        try:
+            yield outer
+        except BaseException:
+            del outer[mark:]
+            raise
+        return
     events: list[Event] = []
     token = _pending.set(events)
     try:
         yield events
     finally:
         _pending.reset(token)
-    if outer is not None:
-        outer.extend(events)
-    elif events:
+    if events:
         # bulk_create sets the ids on these same objects (both databases return them).
         Event.objects.bulk_create(events)
+
+
+def events_pending() -> list[Event]:
+    """The events an open `events_batch` holds back, not yet in the table."""
+    return list(_pending.get() or [])
 
 
 def events_record_many(events: Iterable[Event]) -> list[Event]:

@@ -2,6 +2,9 @@
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -60,11 +63,32 @@ def playbook_for_version(version_id: uuid.UUID) -> Playbook:
     return _compiled(version_id)
 
 
+# The version `active_version_pinned` read, while its block runs.
+_pinned: ContextVar[PlaybookVersion | None] = ContextVar("active_version_pinned", default=None)
+
+
 def active_version() -> PlaybookVersion:
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     version = PlaybookVersion.objects.filter(is_active=True).only("id", "key", "number").first()
     if version is None:
         raise NotFound("No playbook is active; run `sopcrm playbook apply FILE`.")
     return version
+
+
+@contextmanager
+def active_version_pinned() -> Iterator[PlaybookVersion]:
+    """Read the active version once and answer `active_version()` with it while the block runs:
+    for a batch (intake, many leads in one transaction) that would otherwise read it several
+    times per record. A version activated meanwhile applies from the next block on, as it
+    would to a transaction that had started already."""
+    version = active_version()
+    token = _pinned.set(version)
+    try:
+        yield version
+    finally:
+        _pinned.reset(token)
 
 
 def playbook_of_record(record: Any) -> Playbook:

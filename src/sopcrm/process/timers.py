@@ -37,19 +37,40 @@ def timer_set(
         .first()
     )
     if timer is None:
-        return Timer.objects.create(
+        return timer_add(
             kind=kind,
             record_type=record_type,
             record_id=record_id,
             key=key,
             due_at=due_at,
             data=payload,
-            created_at=now(),
         )
     if timer.due_at != due_at or timer.data != payload:
         timer.due_at, timer.data = due_at, payload
         timer.save(update_fields=["due_at", "data"])
     return timer
+
+
+def timer_add(
+    *,
+    kind: TimerKind,
+    record_type: str,
+    record_id: int,
+    key: str = "",
+    due_at: datetime,
+    data: dict[str, Any] | None = None,
+) -> Timer:
+    """The timer of something just created, which cannot have one yet: `timer_set` without
+    the read for a pending timer to move."""
+    return Timer.objects.create(
+        kind=kind,
+        record_type=record_type,
+        record_id=record_id,
+        key=key,
+        due_at=due_at,
+        data=jsonable(data or {}),
+        created_at=now(),
+    )
 
 
 def timers_set_many(
@@ -58,24 +79,30 @@ def timers_set_many(
     record_type: str,
     record_id: int,
     due: Mapping[str, tuple[datetime, dict[str, Any] | None]],
+    new: bool = False,
 ) -> list[Timer]:
     """`timer_set` for several keys of one record (key -> (due_at, data)): one read of the
-    pending ones and one insert of the new, instead of a read and a write per key."""
+    pending ones and one insert of the new, instead of a read and a write per key. `new`: the
+    record was just created, so nothing is pending to move (no read)."""
     if not due:
         return []
-    existing = {
-        timer.key: timer
-        for timer in Timer.objects.select_for_update().filter(
-            kind=kind,
-            record_type=record_type,
-            record_id=record_id,
-            key__in=list(due),
-            status=TimerStatus.PENDING,
-        )
-    }
+    existing = (
+        {}
+        if new
+        else {
+            timer.key: timer
+            for timer in Timer.objects.select_for_update().filter(
+                kind=kind,
+                record_type=record_type,
+                record_id=record_id,
+                key__in=list(due),
+                status=TimerStatus.PENDING,
+            )
+        }
+    )
     at = now()
     result: dict[str, Timer] = {}
-    new: list[Timer] = []
+    added: list[Timer] = []
     for key, (due_at, data) in due.items():
         payload = jsonable(data or {})
         timer = existing.get(key)
@@ -89,12 +116,12 @@ def timers_set_many(
                 data=payload,
                 created_at=at,
             )
-            new.append(timer)
+            added.append(timer)
         elif timer.due_at != due_at or timer.data != payload:
             timer.due_at, timer.data = due_at, payload
             timer.save(update_fields=["due_at", "data"])
         result[key] = timer
-    Timer.objects.bulk_create(new)
+    Timer.objects.bulk_create(added)
     return list(result.values())
 
 

@@ -12,16 +12,18 @@ from typing import Any
 from django.db import transaction
 
 from sopcrm.core.errors import DomainError
+from sopcrm.core.events import events_pending
 from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.core.users import system_user
 from sopcrm.playbook.schema import DuplicatePolicy, ObjectType
-from sopcrm.process.playbooks import active_version, playbook_for_version
+from sopcrm.process.playbooks import active_version, active_version_pinned, playbook_for_version
 
 from ..models import Lead
 from .duplicates import duplicate_find
 from .leads import lead_create
 from .logging import event_log
 from .merging import inquiry_merge
+from .timing import rules_batch
 
 
 class IntakeOutcome(StrEnum):
@@ -49,7 +51,7 @@ def lead_intake(
         if seen is None:  # a row merged into an existing lead earlier
             merged = Event.objects.filter(
                 kind=EventKind.MERGED, record_type=RecordType.LEAD, data__import_key=import_key
-            ).first()
+            ).first() or _merged_in_this_batch(import_key)
             seen = Lead.objects.filter(pk=merged.record_id).first() if merged else None
         if seen is not None:
             return IntakeResult(seen, IntakeOutcome.ALREADY_IMPORTED)
@@ -79,6 +81,20 @@ def lead_intake(
     return IntakeResult(lead, IntakeOutcome.LINKED, duplicate)
 
 
+def _merged_in_this_batch(import_key: str) -> Event | None:
+    # In `leads_intake_many` a chunk's events are written at its end.
+    return next(
+        (
+            event
+            for event in events_pending()
+            if event.kind == EventKind.MERGED
+            and event.record_type == RecordType.LEAD
+            and event.data.get("import_key") == import_key
+        ),
+        None,
+    )
+
+
 @dataclass(frozen=True)
 class IntakeItem:
     data: Mapping[str, Any]
@@ -98,17 +114,20 @@ def leads_intake_many(
     a transaction, each in a savepoint of its own, so a bad one is undone alone and reported as
     its error (InvalidInput with the field problems) while the others go in; a later one sees
     the earlier ones (a repeat inside the batch is a duplicate). The same leads, owners, tasks,
-    timers and events as taking them one by one, with a commit per chunk instead of per lead."""
+    timers and events as taking them one by one, with per chunk a commit, one read of the
+    active playbook version and one insert of all the events instead of those per lead."""
     pending = list(items)
     results: list[IntakeResult | DomainError] = []
     for start in range(0, len(pending), max(1, chunk)):
-        with transaction.atomic():
+        with transaction.atomic(), active_version_pinned(), rules_batch():
             for item in pending[start : start + max(1, chunk)]:
                 try:
-                    # lead_intake is atomic itself: inside this transaction, a savepoint.
-                    results.append(
-                        lead_intake(data=item.data, actor=actor, import_key=item.import_key)
-                    )
+                    # lead_intake is atomic itself: inside this transaction, a savepoint; the
+                    # inner batch drops the events of a lead whose savepoint is rolled back.
+                    with rules_batch():
+                        results.append(
+                            lead_intake(data=item.data, actor=actor, import_key=item.import_key)
+                        )
                 except DomainError as error:
                     results.append(error)
     return results

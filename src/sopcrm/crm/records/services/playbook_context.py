@@ -69,18 +69,24 @@ def actor_of(user: User) -> Actor:
     return Actor(id=user.pk, role=RoleName(role_of(user)), team_id=user.team_id)
 
 
-def anchors_of(record: StagedRecord) -> Anchors:
+def anchors_of(record: StagedRecord, *, new: bool = False) -> Anchors:
+    """What task due times count from. `new`: the record was just created, so none of its
+    tasks is done yet."""
     link = record_link(record)
-    completed: dict[str, datetime] = {
-        key: at
-        for key, at in Activity.objects.filter(
-            **link, status=ActivityStatus.DONE, completed_at__isnull=False
-        )
-        .exclude(template_key="")
-        .order_by("completed_at")
-        .values_list("template_key", "completed_at")
-        if at is not None
-    }
+    completed: dict[str, datetime] = (
+        {}
+        if new
+        else {
+            key: at
+            for key, at in Activity.objects.filter(
+                **link, status=ActivityStatus.DONE, completed_at__isnull=False
+            )
+            .exclude(template_key="")
+            .order_by("completed_at")
+            .values_list("template_key", "completed_at")
+            if at is not None
+        }
+    )
     return Anchors(
         created_at=record.created_at,
         stage_entered_at=record.stage_entered_at,

@@ -31,11 +31,12 @@ def _assignee(template: TaskTemplate, record: StagedRecord) -> User | None:
     """The owner; or the first active manager of the owner's team, or the first active admin;
     the owner when there is no such person."""
     owner = record.owner
-    candidates = User.objects.none()
     if template.assignee == Assignee.MANAGER and owner is not None and owner.team_id:
         candidates = User.objects.filter(team_id=owner.team_id, role=Role.MANAGER)
     elif template.assignee == Assignee.ADMIN:
         candidates = User.objects.filter(role=Role.ADMIN)
+    else:
+        return owner
     return candidates.filter(is_active=True).order_by("pk").first() or owner
 
 
@@ -45,14 +46,16 @@ def tasks_create(
     *,
     actor: User | None,
     due: datetime | None = None,
+    record_is_new: bool = False,
 ) -> list[Activity]:
     """Create open tasks from the named templates of the record's playbook version, due when
-    their templates say (or at `due`, for a repeat)."""
+    their templates say (or at `due`, for a repeat). `record_is_new`: the record was just
+    created (none of its tasks can be done yet)."""
     obj = object_of(record)
     templates = [t for t in (obj.task(k) for k in keys) if t is not None]
     if not templates:
         return []
-    anchors = anchors_of(record)
+    anchors = anchors_of(record, new=record_is_new)
     calendar = calendar_of(record)
     at = now()
     link = record_link(record)
@@ -88,7 +91,7 @@ def tasks_create(
             **link,
         )
         _log(task, record, EventKind.ACTIVITY_CREATED, actor)
-        task_timer_sync(task)
+        task_timer_sync(task, new=True)
         created.append(task)
     return created
 

@@ -78,12 +78,15 @@ def _points(
     return points
 
 
-def _schedule(clock: SlaClock, sla: SlaDef, record: StagedRecord) -> None:
+def _schedule(clock: SlaClock, sla: SlaDef, record: StagedRecord, *, new: bool = False) -> None:
+    """Set the clock's points and their timers. `new`: the clock was just started, on a record
+    just created, so there are no timers to move."""
     points = _points(sla, record, clock.started_at, clock.target)
     clock.due_at = points["breached"]
     clock.at_risk_at = points.get("at_risk")
     # One read and one insert for all the points (timers_set_many), not two statements each.
     timers_set_many(
+        new=new,
         kind=TimerKind.SLA,
         record_type=clock.record_type,
         record_id=clock.record_id,
@@ -96,7 +99,7 @@ def _schedule(clock: SlaClock, sla: SlaDef, record: StagedRecord) -> None:
 
 
 def slas_start(record: StagedRecord, *, actor: User | None) -> None:
-    """Start the record's SLA clocks (after it is saved)."""
+    """Start the SLA clocks of a record just created (after it is saved)."""
     slas = object_of(record).slas
     if not slas:
         return
@@ -113,7 +116,7 @@ def slas_start(record: StagedRecord, *, actor: User | None) -> None:
             target=_target(sla, record),
             due_at=started,
         )
-        _schedule(clock, sla, record)
+        _schedule(clock, sla, record, new=True)
         clock.save()
         event_record(
             record_type=record_type,

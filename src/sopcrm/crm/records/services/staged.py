@@ -70,6 +70,8 @@ def start_process(record_type: RecordType, record: Any, actor: User | None) -> N
     if stage.on_enter.set:
         record.custom = {**(record.custom or {}), **stage.on_enter.set}
         record.save(update_fields=["custom"])
-    tasks_create(record, [*obj.on_create.tasks, *stage.on_enter.tasks], actor=actor)
+    tasks_create(
+        record, [*obj.on_create.tasks, *stage.on_enter.tasks], actor=actor, record_is_new=True
+    )
     slas_start(record, actor=actor)
-    record_timers_refresh(record_type, record)
+    record_timers_refresh(record_type, record, new=True)

@@ -28,25 +28,26 @@ from sopcrm.playbook.schema import (
 from sopcrm.process.engine import calendar_for
 from sopcrm.process.models import Timer, TimerKind, TimerStatus
 from sopcrm.process.playbooks import playbook_of_record
-from sopcrm.process.timers import timer_set, timers_cancel
+from sopcrm.process.timers import timer_add, timer_set, timers_cancel
 
 from ..models import Activity, ActivityKind, ActivityStatus, Deal, Lead
 from .playbook_context import field_values
 from .slas import slas_refresh
 
 
-def task_timer_sync(task: Activity) -> None:
-    """An open task with a due time has a pending 'due' timer at that time; any other has none."""
+def task_timer_sync(task: Activity, *, new: bool = False) -> None:
+    """An open task with a due time has a pending 'due' timer at that time; any other has none.
+    `new`: the task was just created, so it has no timer to move or cancel."""
     if task.kind != ActivityKind.TASK:
         return
     if task.status == ActivityStatus.OPEN and task.due_at is not None:
-        timer_set(
+        (timer_add if new else timer_set)(
             kind=TimerKind.TASK_DUE,
             record_type=RecordType.ACTIVITY,
             record_id=task.pk,
             due_at=task.due_at,
         )
-    else:
+    elif not new:
         timers_cancel(kind=TimerKind.TASK_DUE, record_type=RecordType.ACTIVITY, record_id=task.pk)
 
 
@@ -73,18 +74,25 @@ def _idle_limit(rule: RuleDef, obj: ObjectDef, record: Any) -> str | None:
     return f"{stage.idle_days} days" if stage.idle_days else None
 
 
-def idle_timers_set(record_type: RecordType, record: Any, *, since: datetime) -> None:
-    """Restart the record's idle clocks from `since` (its last change or contact)."""
+def idle_timers_set(
+    record_type: RecordType, record: Any, *, since: datetime, new: bool = False
+) -> None:
+    """Restart the record's idle clocks from `since` (its last change or contact). `new`: the
+    record was just created, so it has no timers to move or cancel."""
     obj = object_def(record_type, record)
     calendar = calendar_of_record(record)
     for rule in obj.rules_on(TriggerKind.IDLE_IN_STAGE):
         limit = _idle_limit(rule, obj, record)
         if limit is None:
-            timers_cancel(
-                kind=TimerKind.IDLE, record_type=record_type, record_id=record.pk, keys=[rule.key]
-            )
+            if not new:
+                timers_cancel(
+                    kind=TimerKind.IDLE,
+                    record_type=record_type,
+                    record_id=record.pk,
+                    keys=[rule.key],
+                )
             continue
-        timer_set(
+        (timer_add if new else timer_set)(
             kind=TimerKind.IDLE,
             record_type=record_type,
             record_id=record.pk,
@@ -115,8 +123,9 @@ def _date_due(rule: RuleDef, value: Any, calendar: Any) -> datetime | None:
     return at
 
 
-def date_timers_set(record_type: RecordType, record: Any) -> None:
-    """A timer for each rule waiting for a date field of the record, at that date."""
+def date_timers_set(record_type: RecordType, record: Any, *, new: bool = False) -> None:
+    """A timer for each rule waiting for a date field of the record, at that date. `new`: the
+    record was just created, so it has no timers to move, cancel or have fired."""
     obj = object_def(record_type, record)
     rules = obj.rules_on(TriggerKind.DATE_REACHED)
     if not rules:
@@ -127,7 +136,11 @@ def date_timers_set(record_type: RecordType, record: Any) -> None:
         due = _date_due(rule, values.get(rule.trigger.field or ""), calendar)
         mine = {"kind": TimerKind.DATE, "record_type": record_type, "record_id": record.pk}
         if due is None:
-            timers_cancel(**mine, keys=[rule.key])
+            if not new:
+                timers_cancel(**mine, keys=[rule.key])
+            continue
+        if new:
+            timer_add(**mine, key=rule.key, due_at=due, data={"rule": rule.key})
             continue
         if Timer.objects.filter(
             **mine, key=rule.key, status=TimerStatus.FIRED, due_at=due
@@ -136,12 +149,14 @@ def date_timers_set(record_type: RecordType, record: Any) -> None:
         timer_set(**mine, key=rule.key, due_at=due, data={"rule": rule.key})
 
 
-def record_timers_refresh(record_type: RecordType, record: Any) -> None:
+def record_timers_refresh(record_type: RecordType, record: Any, *, new: bool = False) -> None:
     """After a change to a record (or an activity on it): idle clocks restart, date timers
-    follow their fields, SLA targets follow the record's values."""
-    idle_timers_set(record_type, record, since=now())
-    date_timers_set(record_type, record)
-    if isinstance(record, Lead | Deal):
+    follow their fields, SLA targets follow the record's values. `new`: the record was just
+    created and its SLA clocks started from these values, so there is nothing to move,
+    cancel or refresh, only timers to add."""
+    idle_timers_set(record_type, record, since=now(), new=new)
+    date_timers_set(record_type, record, new=new)
+    if isinstance(record, Lead | Deal) and not new:
         slas_refresh(record)
 
 
@@ -207,8 +222,8 @@ def rules_batch() -> Iterator[None]:
     transition): the events are written with one bulk INSERT at its end (`events_batch`), and
     the changes queued with one lock and one write of each record's pending row, instead of one
     per event; the active playbook is read once for them all. Call it inside the caller's
-    transaction. If the block fails nothing is queued (its events are rolled back with it); a
-    batch inside another hands its changes to the outer one."""
+    transaction. If the block fails nothing is queued (its events are dropped with it); a
+    batch inside another hands its changes to the outer one when it ends well."""
     outer = _rules_batch.get()
     batch = _RulesBatch()
     token = _rules_batch.set(batch)
