@@ -83,6 +83,39 @@ class ColumnView:
 
 
 STAGE_PLACEHOLDER = "__stage__"
+# Stands for a record's id in a link reversed once per board (below).
+_ID_PLACEHOLDER = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class _Links:
+    """The links of a board's cards, reversed once: they differ only in the record's id and
+    the stage (reverse() takes about 15 µs, and a manager's board of 140 cards needed 700)."""
+
+    record: str
+    account: str
+    move: str
+
+    @classmethod
+    def of(cls, record_type: str) -> "_Links":
+        return cls(
+            record=record_url(record_type, _ID_PLACEHOLDER),
+            account=record_url("account", _ID_PLACEHOLDER),
+            move=reverse(f"{record_type}_move", args=[_ID_PLACEHOLDER, STAGE_PLACEHOLDER]),
+        )
+
+    @staticmethod
+    def _with(url: str, pk: int, stage: str = STAGE_PLACEHOLDER) -> str:
+        return url.replace(str(_ID_PLACEHOLDER), str(pk)).replace(STAGE_PLACEHOLDER, stage)
+
+    def record_url(self, pk: int) -> str:
+        return self._with(self.record, pk)
+
+    def account_url(self, pk: int) -> str:
+        return self._with(self.account, pk)
+
+    def move_url(self, pk: int, stage: str = STAGE_PLACEHOLDER) -> str:
+        return self._with(self.move, pk, stage)
 
 
 def _object_type(record_type: str) -> ObjectType:
@@ -101,6 +134,7 @@ def board_view(request: WebRequest, record_type: str) -> HttpResponse:
     if board is None:
         raise Http404
     lang = language()
+    links = _Links.of(object_type.value)
     title = _("Deals board") if object_type == ObjectType.DEAL else _("Leads board")
     return render(
         request,
@@ -109,13 +143,13 @@ def board_view(request: WebRequest, record_type: str) -> HttpResponse:
             "title": title,
             "board": board,
             "pipeline_choices": [(p.key, p.label.for_language(lang)) for p in board.pipelines],
-            "columns": [_column_view(board, column, lang) for column in board.columns],
+            "columns": [_column_view(board, column, lang, links) for column in board.columns],
             "list_url": reverse(f"{object_type.value}_list"),
         },
     )
 
 
-def _column_view(board: Board, column: Column, lang: str) -> ColumnView:
+def _column_view(board: Board, column: Column, lang: str, links: _Links) -> ColumnView:
     list_url = reverse(f"{board.object_type.value}_list")
     return ColumnView(
         key=column.stage.key,
@@ -123,19 +157,19 @@ def _column_view(board: Board, column: Column, lang: str) -> ColumnView:
         kind=column.stage.kind.value,
         count=column.count,
         closed=column.closed,
-        cards=[_card_view(board, card, lang) for card in column.cards],
+        cards=[_card_view(board, card, lang, links) for card in column.cards],
         more=column.more,
         more_url=f"{list_url}?{urlencode({'stage': column.stage.key})}",
     )
 
 
-def _card_view(board: Board, card: Card, lang: str) -> CardView:
+def _card_view(board: Board, card: Card, lang: str, links: _Links) -> CardView:
     record = card.record
     record_type = board.object_type.value
     if isinstance(record, Deal):
         title = record.title
         subtitle = record.account.name if record.account else ""
-        subtitle_url = record_url("account", record.account.pk) if record.account else ""
+        subtitle_url = links.account_url(record.account.pk) if record.account else ""
         amount = display.format_money(record.amount, record.currency)
     else:
         title, subtitle, subtitle_url, amount = record.name, record.company, "", ""
@@ -144,7 +178,7 @@ def _card_view(board: Board, card: Card, lang: str) -> CardView:
         dom_id=f"{record_type}-{record.pk}",
         stage=record.stage,
         title=title,
-        url=record_url(record_type, record.pk),
+        url=links.record_url(record.pk),
         subtitle=subtitle,
         subtitle_url=subtitle_url,
         amount=amount,
@@ -157,13 +191,10 @@ def _card_view(board: Board, card: Card, lang: str) -> CardView:
         task_due=display.format_datetime(task.due_at) if task else "",
         task_overdue=bool(task and task.overdue),
         badges=_badges(board.pipeline, card),
-        move_url=reverse(f"{record_type}_move", args=[record.pk, STAGE_PLACEHOLDER]),
+        move_url=links.move_url(record.pk),
         next_stages=" ".join(card.next_stages),
         moves=[
-            Move(
-                _stage_label(board.pipeline, key, lang),
-                reverse(f"{record_type}_move", args=[record.pk, key]),
-            )
+            Move(_stage_label(board.pipeline, key, lang), links.move_url(record.pk, key))
             for key in card.next_stages
         ],
     )
