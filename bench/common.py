@@ -237,6 +237,17 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]
     print(line)
 
 
+def write_latest(suite: str, result: dict[str, Any]) -> Path:
+    """bench/results/<suite>-<database>.json (the latest full run of a suite per database); a
+    run of some cases only (`parameters.only`) goes to <suite>-<database>-<cases>.json."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    vendor = result["machine"]["database"]["vendor"]
+    only = "".join(f"-{key}" for key in result["parameters"]["only"])
+    path = RESULTS_DIR / f"{suite}-{vendor}{only}.json"
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
 def write_result(suite: str, result: dict[str, Any]) -> Path:
     RESULTS_DIR.mkdir(exist_ok=True)
     vendor = result.get("machine", {}).get("database", {}).get("vendor", "db")

@@ -1,10 +1,13 @@
 """Lead intake at volume (S-25): leads per second through the full path — `lead_intake`, as the
 web form, the API batch and the importer call it: validation and normalisation, the duplicate
 check, assignment, qualification, the first-contact task, the SLA clock and its timers, the
-events; against the floor of a plain bulk INSERT of the same lead rows (no checks, no tasks, no
-events). Two ways in: the single path (each lead in its own transaction, as the web form) and the
+events. Two ways in: the single path (each lead in its own transaction, as the web form) and the
 batch path (`leads_intake_many`: BATCH leads a call, INTAKE_CHUNK to a transaction, as the API
-batch; the importer's batches are alike).
+batch).
+
+Two floors: a plain bulk INSERT of the lead rows alone (no checks, no tasks, no events), and a
+plain bulk INSERT of the same rows the batch path wrote (the leads and their events, tasks,
+timers and clocks, copied and inserted again, one `bulk_create` per table).
 
 The database first holds `existing` leads (bulk), so the duplicate check has a table to search.
 A share of the inquiries repeat an existing buyer's email (found and linked)."""
@@ -106,6 +109,56 @@ def _statements_per_lead(importer: Any, rng: random.Random) -> float:
     return len(queries.captured_queries) / len(inquiries)
 
 
+# Copies of timers and clocks point at record ids no record has, so they keep clear of the
+# one-pending-timer-per-purpose constraint.
+_COPY_OFFSET = 1_000_000_000
+
+
+def _same_rows_floor(lead_ids: list[int]) -> tuple[int, float]:
+    """The floor of "the same rows": every row the full path wrote for these leads (the leads,
+    their events, tasks, timers and clocks) inserted again in bulk, one `bulk_create` per table
+    in one transaction, nothing else. Returns the rows and the seconds; the copies are deleted
+    afterwards."""
+    from django.db import transaction
+    from django.db.models import Q
+
+    from sopcrm.core.models import Event
+    from sopcrm.crm.records.models import Activity, Lead, SlaClock
+    from sopcrm.process.models import Timer
+
+    leads = list(Lead.objects.filter(pk__in=lead_ids))
+    tasks = list(Activity.objects.filter(lead_id__in=lead_ids))
+    task_ids = [task.pk for task in tasks]
+    events = list(Event.objects.filter(record_type="lead", record_id__in=lead_ids))
+    timers = list(
+        Timer.objects.filter(
+            Q(record_type="lead", record_id__in=lead_ids)
+            | Q(record_type="activity", record_id__in=task_ids)
+        )
+    )
+    clocks = list(SlaClock.objects.filter(record_type="lead", record_id__in=lead_ids))
+    for row in [*leads, *tasks, *events, *timers, *clocks]:
+        row.pk = None
+    for row in [*timers, *clocks]:
+        row.record_id += _COPY_OFFSET
+    tables: list[tuple[Any, list[Any]]] = [
+        (Lead, leads),
+        (Activity, tasks),
+        (Event, events),
+        (Timer, timers),
+        (SlaClock, clocks),
+    ]
+    start = perf_counter()
+    with transaction.atomic():
+        for model, rows in tables:
+            model.objects.bulk_create(rows, batch_size=1000)
+    seconds = perf_counter() - start
+    with transaction.atomic():
+        for model, rows in tables:
+            model.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return sum(len(rows) for _model, rows in tables), seconds
+
+
 def run(*, leads: int, existing: int, repeat: int, seed: int = 7) -> dict[str, Any]:
     from django.db import transaction
 
@@ -120,6 +173,8 @@ def run(*, leads: int, existing: int, repeat: int, seed: int = 7) -> dict[str, A
     single: list[float] = []
     batched: list[float] = []
     floor: list[float] = []
+    same_rows: list[float] = []
+    rows_per_lead = 0.0
     outcomes: dict[str, int] = {}
     for round_ in range(repeat):
         base = (round_ + 1) * 1_000_000
@@ -132,11 +187,16 @@ def run(*, leads: int, existing: int, repeat: int, seed: int = 7) -> dict[str, A
         # The batch path: the same kind of inquiries, BATCH a call.
         more = _inquiries(rng, base + 500_000, leads)
         start = perf_counter()
+        batch_ids: list[int] = []
         for n in range(0, leads, BATCH):
             items = [IntakeItem(data) for data in more[n : n + BATCH]]
             for taken in leads_intake_many(items, actor=importer):
                 assert not isinstance(taken, Exception), taken
+                batch_ids.append(taken.lead.pk)
         batched.append(leads / (perf_counter() - start))
+        rows, seconds = _same_rows_floor(batch_ids)
+        same_rows.append(leads / seconds)
+        rows_per_lead = rows / leads
         # The floor: the same rows inserted in bulk, nothing else.
         version = active_version()
         at = now()
@@ -161,7 +221,7 @@ def run(*, leads: int, existing: int, repeat: int, seed: int = 7) -> dict[str, A
         Lead.objects.filter(pk__in=[row.pk for row in rows]).delete()
     statements = _statements_per_lead(importer, rng)
     single_stats, batch_stats = Stats.of(single), Stats.of(batched)
-    floor_stats = Stats.of(floor)
+    floor_stats, same_rows_stats = Stats.of(floor), Stats.of(same_rows)
     return {
         "suite": "intake",
         "parameters": {"leads": leads, "existing": existing, "repeat": repeat, "batch": BATCH},
@@ -171,6 +231,9 @@ def run(*, leads: int, existing: int, repeat: int, seed: int = 7) -> dict[str, A
         "bulk_insert_rows_per_s": floor_stats.as_dict(),
         "ratio": round(floor_stats.median / single_stats.median, 1),
         "batch_ratio": round(floor_stats.median / batch_stats.median, 1),
+        "same_rows_floor_leads_per_s": same_rows_stats.as_dict(),
+        "rows_per_lead": round(rows_per_lead, 1),
+        "same_rows_ratio": round(same_rows_stats.median / batch_stats.median, 1),
         "statements_per_lead": round(statements, 1),
         "outcomes": outcomes,
     }
@@ -179,6 +242,7 @@ def run(*, leads: int, existing: int, repeat: int, seed: int = 7) -> dict[str, A
 def report(result: dict[str, Any]) -> list[list[str]]:
     full, floor = result["full_path_leads_per_s"], result["bulk_insert_rows_per_s"]
     batch = result["batch_path_leads_per_s"]
+    same = result["same_rows_floor_leads_per_s"]
     size = result["parameters"]["batch"]
     return [
         [
@@ -194,5 +258,11 @@ def report(result: dict[str, Any]) -> list[list[str]]:
         ["bulk INSERT floor (rows/s)", f"{floor['median']:.0f}", f"{floor['p95']:.0f}"],
         ["floor / single path", f"{result['ratio']}x", ""],
         ["floor / batch path", f"{result['batch_ratio']}x", ""],
+        [
+            f"same-rows floor: all {result['rows_per_lead']} rows a lead writes (leads/s)",
+            f"{same['median']:.0f}",
+            f"{same['p95']:.0f}",
+        ],
+        ["same-rows floor / batch path", f"{result['same_rows_ratio']}x", ""],
         ["SQL statements per lead (single path)", f"{result['statements_per_lead']}", ""],
     ]

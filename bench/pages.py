@@ -19,7 +19,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from bench.common import RESULTS_DIR, KeptDatabase, machine_description
+from bench.common import RESULTS_DIR, KeptDatabase, machine_description, write_latest
 
 PAGES_DATABASE = "sopcrm_bench_pages"
 DATA_DIR = RESULTS_DIR / "pages-data"  # the SQLite database and what each database holds
@@ -240,11 +240,4 @@ def report(result: dict[str, Any]) -> list[list[str]]:
 
 
 def write(result: dict[str, Any]) -> Path:
-    """bench/results/pages-<database>.json (the latest full run per database); a run of some
-    pages only goes to pages-<database>-<pages>.json."""
-    RESULTS_DIR.mkdir(exist_ok=True)
-    vendor = result["machine"]["database"]["vendor"]
-    only = "".join(f"-{key}" for key in result["parameters"]["only"])
-    path = RESULTS_DIR / f"pages-{vendor}{only}.json"
-    path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-    return path
+    return write_latest("pages", result)

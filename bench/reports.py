@@ -29,7 +29,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from bench.common import RESULTS_DIR, KeptDatabase, machine_description
+from bench.common import RESULTS_DIR, KeptDatabase, machine_description, write_latest
 
 REPORTS_DATABASE = "sopcrm_bench_reports"
 DATA_DIR = RESULTS_DIR / "reports-data"  # the SQLite database and what each database holds
@@ -1302,11 +1302,4 @@ def mismatches(result: dict[str, Any]) -> list[str]:
 
 
 def write(result: dict[str, Any]) -> Path:
-    """bench/results/reports-<database>.json (the latest full run per database); a run of some
-    reports only goes to reports-<database>-<reports>.json."""
-    RESULTS_DIR.mkdir(exist_ok=True)
-    vendor = result["machine"]["database"]["vendor"]
-    only = "".join(f"-{key}" for key in result["parameters"]["only"])
-    path = RESULTS_DIR / f"reports-{vendor}{only}.json"
-    path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-    return path
+    return write_latest("reports", result)

@@ -26,6 +26,7 @@ from sopcrm.crm.records.models import (
     SlaClock,
     SlaState,
 )
+from sopcrm.crm.records.services.duplicates import company_index_set
 from sopcrm.playbook.schema import Pipeline, parse_duration
 from sopcrm.process import engine
 from sopcrm.process.models import TimerKind
@@ -237,6 +238,7 @@ def lead_story(
         substate="",
         stage_entered_at=received,
     )
+    company_index_set(lead)  # the stored form the duplicate check finds leads by
     world.rows.leads.append(lead)
     world.created(RecordType.LEAD, lead, LEAD_SNAPSHOT)
     if intake:

@@ -52,6 +52,7 @@ class ImportJobAdmin(ReadOnlyAdmin):
         "created_by",
         "created_at",
         "started_at",
+        "heartbeat_at",
         "finished_at",
     )
 
