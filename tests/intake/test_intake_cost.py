@@ -50,10 +50,10 @@ def test_a_lead_taken_in_alone_takes_at_most_24_statements(people, frozen):
     assert len(statements) <= 24, "\n".join(statements)
 
 
-def test_a_batch_takes_at_most_16_statements_a_lead(people, frozen):
+def test_a_batch_takes_at_most_13_statements_a_lead(people, frozen):
     frozen(at(2025, 11, 5, 10))
     statements = _batch(people)
-    assert len(statements) <= 16 * len(INQUIRIES), "\n".join(statements)
+    assert len(statements) <= 13 * len(INQUIRIES), "\n".join(statements)
 
 
 def test_a_batch_writes_its_events_with_one_insert_a_chunk(people, frozen):
@@ -66,3 +66,10 @@ def test_a_batch_reads_the_active_playbook_version_once_a_chunk(people, frozen):
     frozen(at(2025, 11, 5, 10))
     statements = _batch(people)
     assert len([s for s in statements if 'FROM "process_playbookversion"' in s]) == 1
+
+
+def test_a_batch_writes_its_timers_and_clocks_with_one_insert_each_a_chunk(people, frozen):
+    frozen(at(2025, 11, 5, 10))
+    statements = _batch(people)
+    assert len([s for s in statements if s.startswith('INSERT INTO "process_timer"')]) == 1
+    assert len([s for s in statements if s.startswith('INSERT INTO "records_slaclock"')]) == 1

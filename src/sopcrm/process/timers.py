@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from sopcrm.core.clock import now
 from sopcrm.core.errors import Conflict, NotFound
 from sopcrm.core.events import jsonable
+from sopcrm.core.held import insert_or_hold
 
 from .models import Timer, TimerKind, TimerStatus
 
@@ -37,13 +38,14 @@ def timer_set(
         .first()
     )
     if timer is None:
-        return timer_add(
+        return Timer.objects.create(
             kind=kind,
             record_type=record_type,
             record_id=record_id,
             key=key,
             due_at=due_at,
             data=payload,
+            created_at=now(),
         )
     if timer.due_at != due_at or timer.data != payload:
         timer.due_at, timer.data = due_at, payload
@@ -61,8 +63,9 @@ def timer_add(
     data: dict[str, Any] | None = None,
 ) -> Timer:
     """The timer of something just created, which cannot have one yet: `timer_set` without
-    the read for a pending timer to move."""
-    return Timer.objects.create(
+    the read for a pending timer to move. Inside `rows_held` (an intake batch) it is inserted
+    at the batch's end, with the batch's other timers."""
+    timer = Timer(
         kind=kind,
         record_type=record_type,
         record_id=record_id,
@@ -71,6 +74,8 @@ def timer_add(
         data=jsonable(data or {}),
         created_at=now(),
     )
+    insert_or_hold([timer])
+    return timer
 
 
 def timers_set_many(
@@ -83,7 +88,8 @@ def timers_set_many(
 ) -> list[Timer]:
     """`timer_set` for several keys of one record (key -> (due_at, data)): one read of the
     pending ones and one insert of the new, instead of a read and a write per key. `new`: the
-    record was just created, so nothing is pending to move (no read)."""
+    record was just created, so nothing is pending to move (no read), and inside `rows_held`
+    the timers are inserted at the batch's end."""
     if not due:
         return []
     existing = (
@@ -121,7 +127,10 @@ def timers_set_many(
             timer.due_at, timer.data = due_at, payload
             timer.save(update_fields=["due_at", "data"])
         result[key] = timer
-    Timer.objects.bulk_create(added)
+    if new:
+        insert_or_hold(added)
+    else:
+        Timer.objects.bulk_create(added)
     return list(result.values())
 
 

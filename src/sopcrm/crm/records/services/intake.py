@@ -5,6 +5,7 @@ API batch, CSV/XLSX import. Validation, the duplicate check, assignment (S-26), 
 twice is added once) and the playbook's duplicate policy (link or merge, never drop)."""
 
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -13,9 +14,11 @@ from django.db import transaction
 
 from sopcrm.core.errors import DomainError
 from sopcrm.core.events import events_pending
+from sopcrm.core.held import rows_held
 from sopcrm.core.models import Event, EventKind, RecordType, User
 from sopcrm.core.users import system_user
 from sopcrm.playbook.schema import DuplicatePolicy, ObjectType
+from sopcrm.process.models import PlaybookVersion
 from sopcrm.process.playbooks import active_version, active_version_pinned, playbook_for_version
 
 from ..models import Lead
@@ -119,15 +122,27 @@ def leads_intake_many(
     pending = list(items)
     results: list[IntakeResult | DomainError] = []
     for start in range(0, len(pending), max(1, chunk)):
-        with transaction.atomic(), active_version_pinned(), rules_batch():
+        with (
+            transaction.atomic(),
+            active_version_pinned() as version,
+            rules_batch(),
+            # The new leads' timers and clocks wait for the chunk's end too, unless a later
+            # inquiry may be merged into an earlier lead of the chunk, which reads its clocks.
+            nullcontext() if _merges(version) else rows_held(),
+        ):
             for item in pending[start : start + max(1, chunk)]:
                 try:
                     # lead_intake is atomic itself: inside this transaction, a savepoint; the
-                    # inner batch drops the events of a lead whose savepoint is rolled back.
-                    with rules_batch():
+                    # inner blocks drop what a lead rolled back had held.
+                    with rules_batch(), rows_held():
                         results.append(
                             lead_intake(data=item.data, actor=actor, import_key=item.import_key)
                         )
                 except DomainError as error:
                     results.append(error)
     return results
+
+
+def _merges(version: PlaybookVersion) -> bool:
+    duplicates = playbook_for_version(version.pk).object(ObjectType.LEAD).duplicates
+    return duplicates is not None and duplicates.on_intake == DuplicatePolicy.MERGE

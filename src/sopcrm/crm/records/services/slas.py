@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sopcrm.core.clock import now
 from sopcrm.core.events import event_record
+from sopcrm.core.held import insert_or_hold
 from sopcrm.core.models import EventKind, User
 from sopcrm.playbook.schema import ObjectType, SlaDef, parse_duration
 from sopcrm.process import engine
@@ -117,7 +118,7 @@ def slas_start(record: StagedRecord, *, actor: User | None) -> None:
             due_at=started,
         )
         _schedule(clock, sla, record, new=True)
-        clock.save()
+        insert_or_hold([clock])  # inside an intake batch, with the batch's other clocks
         event_record(
             record_type=record_type,
             record_id=record.pk,
