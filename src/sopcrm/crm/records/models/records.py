@@ -178,6 +178,12 @@ class Lead(StagedRecord):
             models.Index(fields=["company_key"], name="lead_company_key"),
             models.Index(fields=["email_domain"], name="lead_email_domain"),
             models.Index(Lower("email"), name="lead_email_lower"),
+            # The lead list as it opens (the open leads the user may see, latest first): its
+            # count, its page's ids and its country filter's choices come from this index alone.
+            models.Index(
+                fields=["owner", "pipeline", "stage", "received_at", "country"],
+                name="lead_list_open",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -233,6 +239,11 @@ class Deal(StagedRecord):
             models.Index(
                 fields=["pipeline", "stage", "stage_entered_at", "owner"],
                 name="deal_board_order",
+            ),
+            # The deal list as it opens (the open deals the user may see, by expected close):
+            # its count and its page's ids come from this index alone.
+            models.Index(
+                fields=["owner", "pipeline", "stage", "expected_close_on"], name="deal_list_open"
             ),
         ]
 
