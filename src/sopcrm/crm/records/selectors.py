@@ -64,11 +64,18 @@ LIST_SELECTORS = {
 }
 
 
-def record_get(user: User, record_type: RecordType | str, record_id: Any) -> Any:
-    """One visible record, or NotFound (also for records that exist but are not visible)."""
+def record_get(
+    user: User, record_type: RecordType | str, record_id: Any, *, for_update: bool = False
+) -> Any:
+    """One visible record, or NotFound (also for records that exist but are not visible).
+    `for_update`: its row locked for the rest of the transaction (its own row only, not the
+    owner's or the account's it is read with)."""
     if not is_record_id(record_id):
         raise NotFound(_("No such record."))
-    found = LIST_SELECTORS[RecordType(record_type)](user).filter(pk=record_id).first()
+    rows = LIST_SELECTORS[RecordType(record_type)](user)
+    if for_update:
+        rows = rows.select_for_update(of=("self",))
+    found = rows.filter(pk=record_id).first()
     if found is None:
         raise NotFound(_("No such record."))
     return found

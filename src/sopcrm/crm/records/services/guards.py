@@ -20,10 +20,11 @@ def require_required(data: Mapping[str, Any], names: Iterable[str]) -> None:
 
 
 def lock_visible(actor: User, record_type: RecordType, record_id: int) -> Any:
-    """The record, re-read and row-locked for the rest of the transaction, if `actor` may see it.
+    """The record, read fresh and row-locked for the rest of the transaction, if `actor` may
+    see it (one read: the visibility check and the lock are the same statement).
 
-    Re-reading under the lock means two concurrent updates apply one after the other to fresh
-    data instead of the second overwriting the first with what it read before.
+    Reading under the lock means two concurrent updates apply one after the other to fresh
+    data instead of the second overwriting the first with what it read before; a change made
+    meanwhile that hides the record from `actor` (another owner) is seen, and is NotFound.
     """
-    found = selectors.record_get(actor, record_type, record_id)
-    return type(found).objects.select_for_update().get(pk=found.pk)
+    return selectors.record_get(actor, record_type, record_id, for_update=True)
