@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from sopcrm.core.clock import now
 from sopcrm.core.errors import FieldProblem, InvalidInput
+from sopcrm.core.held import rows_held
 from sopcrm.core.models import EventKind, Role, User
 from sopcrm.playbook.schema import Assignee, StageKind, TaskTemplate, parse_duration
 from sopcrm.process.engine import due_at
@@ -74,7 +75,7 @@ def tasks_create(
         active_in: list[str] = (
             [] if template.keep_after_stage else list(template.active_in or [record.stage])
         )
-        task = Activity.objects.create(
+        task = Activity(
             kind=ActivityKind.TASK,
             status=ActivityStatus.OPEN,
             # The title in the language of the person who will do the task.
@@ -90,9 +91,13 @@ def tasks_create(
             created_by=actor,
             **link,
         )
-        _log(task, record, EventKind.ACTIVITY_CREATED, actor)
-        task_timer_sync(task, new=True)
         created.append(task)
+    # One INSERT for the tasks (both databases return their ids), one for their due timers.
+    Activity.objects.bulk_create(created)
+    with rows_held():
+        for task in created:
+            _log(task, record, EventKind.ACTIVITY_CREATED, actor)
+            task_timer_sync(task, new=True)
     return created
 
 
