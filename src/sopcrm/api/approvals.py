@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from pydantic import BaseModel
 
 from sopcrm.core.errors import InvalidInput, NotFound
@@ -31,7 +31,7 @@ from sopcrm.process.playbooks import playbook_for_version
 
 from .auth import actor
 from .errors import READ, WRITE, responses
-from .inputs import StrictInput
+from .inputs import QueryInput, StrictInput
 from .records import PageOut, UtcDatetime
 
 router = Router(tags=["approvals"])
@@ -60,7 +60,7 @@ class ApprovalOut(BaseModel):
     can_decide: bool = Field(description="Whether you may approve or reject it now.")
 
 
-class ApprovalQuery(Schema):
+class ApprovalQuery(QueryInput):
     status: ApprovalStatus | None = Field(None, description="Only requests in this status.")
     limit: int = Field(50, ge=1, le=200)
     cursor: str | None = Field(None, description="`next_cursor` of the previous page.")

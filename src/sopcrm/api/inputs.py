@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
+from ninja import Schema
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 
@@ -27,17 +28,30 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def _without_nul(value: Any) -> Any:
+    # PostgreSQL cannot store NUL in text, SQLite can: refuse it here so both behave alike
+    # (a 422 naming the field, not a database error).
+    if _has_nul(value):
+        raise ValueError(_("Text may not contain NUL characters."))
+    return value
+
+
+class QueryInput(Schema):
+    """Query-string parameters, NUL refused as in bodies."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        return _without_nul(value)
+
+
 class StrictInput(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     @field_validator("*", mode="after")
     @classmethod
     def _refuse_nul(cls, value: Any) -> Any:
-        # PostgreSQL cannot store NUL in text, SQLite can: refuse it here so both behave alike
-        # (a 422, not a database error).
-        if _has_nul(value):
-            raise ValueError(_("Text may not contain NUL characters."))
-        return value
+        return _without_nul(value)
 
     def sent(self) -> dict[str, Any]:
         """The fields the client sent (PATCH changes only these), as a service's `data`."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 from ninja.security import APIKeyHeader
 from pydantic import BaseModel
 
@@ -30,7 +30,7 @@ from sopcrm.crm.records.models import Deal, Lead
 
 from .auth import actor
 from .errors import WRITE, NotAuthenticated, responses
-from .inputs import StrictInput
+from .inputs import QueryInput, StrictInput
 from .records import PageOut, UtcDatetime
 
 router = Router(tags=["mail"])
@@ -105,7 +105,7 @@ class InboundOut(BaseModel):
     handled_at: UtcDatetime | None
 
 
-class InboundQuery(Schema):
+class InboundQuery(QueryInput):
     status: InboundStatus | None = Field(
         None, description="Only mail in this status; `unmatched` is the review queue."
     )

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from pydantic import BaseModel
 
 from sopcrm.core.errors import InvalidInput
@@ -23,7 +23,7 @@ from sopcrm.crm.notifications.services import (
 
 from .auth import actor
 from .errors import LIST, responses
-from .inputs import StrictInput
+from .inputs import QueryInput, StrictInput
 from .records import UtcDatetime
 
 router = Router(tags=["notifications"])
@@ -56,7 +56,7 @@ class NotificationPageOut(BaseModel):
     )
 
 
-class NotificationQuery(Schema):
+class NotificationQuery(QueryInput):
     unread: bool = Field(False, description="Only unread notifications.")
     before: int | None = Field(
         None, ge=1, description="Only notifications older than this id (`next_before`)."

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import get_language
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from pydantic import BaseModel, ConfigDict
 
 from sopcrm.playbook.diagram import playbook_diagrams
@@ -26,12 +26,13 @@ from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from .auth import actor
 from .errors import responses
+from .inputs import QueryInput
 from .records import UtcDatetime
 
 router = Router(tags=["playbook"])
 
 
-class LanguageQuery(Schema):
+class LanguageQuery(QueryInput):
     language: str | None = Field(
         None,
         pattern=r"^[A-Za-z]{2}([-_][A-Za-z]+)?$",

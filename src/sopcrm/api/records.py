@@ -13,7 +13,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils.translation import get_language
-from ninja import Field, Schema, Status
+from ninja import Field, Status
 from pydantic import AfterValidator, BaseModel
 
 from sopcrm.core.models import Event, RecordType, User
@@ -26,7 +26,7 @@ from sopcrm.process.models import PlaybookVersion
 from sopcrm.process.playbooks import active_version, playbook_for_version
 
 from .auth import actor
-from .inputs import StrictInput
+from .inputs import QueryInput, StrictInput
 
 FILTER_HELP = (
     "Repeatable. `field:op:value`, e.g. `stage:eq:quoted`, `amount:gte:1000`, "
@@ -35,7 +35,7 @@ FILTER_HELP = (
 )
 
 
-class ListQuery(Schema):
+class ListQuery(QueryInput):
     """Query parameters of every list operation (see docs/api.md)."""
 
     filter: list[str] = Field(default_factory=list, description=FILTER_HELP)

@@ -9,7 +9,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 from pydantic import BaseModel
 
 from sopcrm.core.errors import FieldProblem, InvalidInput
@@ -35,7 +35,7 @@ from sopcrm.crm.messaging.services.templates import (
 
 from .auth import actor
 from .errors import READ, WRITE, responses
-from .inputs import StrictInput
+from .inputs import QueryInput, StrictInput
 from .records import PageOut, UtcDatetime
 
 router = Router(tags=["templates"])
@@ -191,7 +191,7 @@ class TemplateDecline(StrictInput):
     reason: str = Field(description="Required; logged and shown to the rep.")
 
 
-class TemplateQuery(Schema):
+class TemplateQuery(QueryInput):
     purpose: str | None = Field(None, description="Only templates with this purpose.")
     language: str | None = Field(None, description="Only templates in this language (`en`).")
     region: str | None = Field(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from pydantic import BaseModel
 
 from sopcrm.core import normalise
@@ -16,6 +16,7 @@ from sopcrm.crm.webhooks.selectors import delivery_list, webhook_list
 
 from .auth import actor
 from .errors import responses
+from .inputs import QueryInput
 from .records import PageOut, UtcDatetime
 
 router = Router(tags=["webhooks"])
@@ -53,7 +54,7 @@ class DeliveryOut(BaseModel):
     delivered_at: UtcDatetime | None
 
 
-class DeliveryQuery(Schema):
+class DeliveryQuery(QueryInput):
     status: DeliveryStatus | None = Field(None, description="Only deliveries in this status.")
     webhook: str | None = Field(None, description="Only deliveries to the webhook with this key.")
     limit: int = Field(50, ge=1, le=200)
