@@ -23,11 +23,16 @@ def timer_set(
     key: str = "",
     due_at: datetime,
     data: dict[str, Any] | None = None,
+    new: bool = False,
 ) -> Timer:
-    """Create the pending timer for this purpose, or move the one there is."""
+    """Create the pending timer for this purpose, or move the one there is. `new`: it is for
+    something just created, which cannot have one yet: no read for a pending timer to move,
+    and inside `rows_held` (an intake batch) the insert waits for the batch's end."""
     payload = jsonable(data or {})
     timer = (
-        Timer.objects.select_for_update()
+        None
+        if new
+        else Timer.objects.select_for_update()
         .filter(
             kind=kind,
             record_type=record_type,
@@ -38,7 +43,7 @@ def timer_set(
         .first()
     )
     if timer is None:
-        return Timer.objects.create(
+        timer = Timer(
             kind=kind,
             record_type=record_type,
             record_id=record_id,
@@ -47,34 +52,14 @@ def timer_set(
             data=payload,
             created_at=now(),
         )
+        if new:
+            insert_or_hold([timer])
+        else:
+            timer.save(force_insert=True)
+        return timer
     if timer.due_at != due_at or timer.data != payload:
         timer.due_at, timer.data = due_at, payload
         timer.save(update_fields=["due_at", "data"])
-    return timer
-
-
-def timer_add(
-    *,
-    kind: TimerKind,
-    record_type: str,
-    record_id: int,
-    key: str = "",
-    due_at: datetime,
-    data: dict[str, Any] | None = None,
-) -> Timer:
-    """The timer of something just created, which cannot have one yet: `timer_set` without
-    the read for a pending timer to move. Inside `rows_held` (an intake batch) it is inserted
-    at the batch's end, with the batch's other timers."""
-    timer = Timer(
-        kind=kind,
-        record_type=record_type,
-        record_id=record_id,
-        key=key,
-        due_at=due_at,
-        data=jsonable(data or {}),
-        created_at=now(),
-    )
-    insert_or_hold([timer])
     return timer
 
 

@@ -28,7 +28,7 @@ from sopcrm.playbook.schema import (
 from sopcrm.process.engine import calendar_for
 from sopcrm.process.models import Timer, TimerKind, TimerStatus
 from sopcrm.process.playbooks import playbook_of_record
-from sopcrm.process.timers import timer_add, timer_set, timers_cancel
+from sopcrm.process.timers import timer_set, timers_cancel
 
 from ..models import Activity, ActivityKind, ActivityStatus, Deal, Lead
 from .playbook_context import field_values
@@ -41,11 +41,12 @@ def task_timer_sync(task: Activity, *, new: bool = False) -> None:
     if task.kind != ActivityKind.TASK:
         return
     if task.status == ActivityStatus.OPEN and task.due_at is not None:
-        (timer_add if new else timer_set)(
+        timer_set(
             kind=TimerKind.TASK_DUE,
             record_type=RecordType.ACTIVITY,
             record_id=task.pk,
             due_at=task.due_at,
+            new=new,
         )
     elif not new:
         timers_cancel(kind=TimerKind.TASK_DUE, record_type=RecordType.ACTIVITY, record_id=task.pk)
@@ -92,13 +93,14 @@ def idle_timers_set(
                     keys=[rule.key],
                 )
             continue
-        (timer_add if new else timer_set)(
+        timer_set(
             kind=TimerKind.IDLE,
             record_type=record_type,
             record_id=record.pk,
             key=rule.key,
             due_at=calendar.add(since, parse_duration(limit), rule.trigger.clock.value),
             data={"rule": rule.key, "stage": record.stage, "limit": limit, "since": since},
+            new=new,
         )
 
 
@@ -139,14 +141,10 @@ def date_timers_set(record_type: RecordType, record: Any, *, new: bool = False) 
             if not new:
                 timers_cancel(**mine, keys=[rule.key])
             continue
-        if new:
-            timer_add(**mine, key=rule.key, due_at=due, data={"rule": rule.key})
-            continue
-        if Timer.objects.filter(
-            **mine, key=rule.key, status=TimerStatus.FIRED, due_at=due
-        ).exists():
+        fired = Timer.objects.filter(**mine, key=rule.key, status=TimerStatus.FIRED, due_at=due)
+        if not new and fired.exists():
             continue  # fired for this very date already
-        timer_set(**mine, key=rule.key, due_at=due, data={"rule": rule.key})
+        timer_set(**mine, key=rule.key, due_at=due, data={"rule": rule.key}, new=new)
 
 
 def record_timers_refresh(record_type: RecordType, record: Any, *, new: bool = False) -> None:
