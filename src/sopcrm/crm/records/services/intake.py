@@ -118,7 +118,8 @@ def leads_intake_many(
     its error (InvalidInput with the field problems) while the others go in; a later one sees
     the earlier ones (a repeat inside the batch is a duplicate). The same leads, owners, tasks,
     timers and events as taking them one by one, with per chunk a commit, one read of the
-    active playbook version and one insert of all the events instead of those per lead."""
+    active playbook version and one insert of all the events (and of the new timers and of the
+    clocks, but under the merge policy) instead of those per lead."""
     pending = list(items)
     results: list[IntakeResult | DomainError] = []
     for start in range(0, len(pending), max(1, chunk)):
