@@ -72,6 +72,13 @@ def test_received_at_in_the_future_is_refused(clients, frozen):
     assert [f["field"] for f in response.json()["error"]["fields"]] == ["received_at"]
 
 
+def test_received_at_null_means_received_now(clients, frozen):
+    # Schemathesis found a 500 here: the null reached the NOT NULL column.
+    frozen(at(2025, 11, 10, 9))
+    lead = create_lead(clients.alice, received_at=None)
+    assert lead["received_at"] == utc(at(2025, 11, 10, 9))
+
+
 def test_a_deal_gets_its_first_contact_task_on_the_same_clock(clients, frozen):
     frozen(at(2025, 11, 8, 15))
     deal = clients.alice.post("/deals", {"title": "Valves"}).json()

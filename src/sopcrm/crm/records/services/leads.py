@@ -54,6 +54,8 @@ def lead_create(
         import_key=import_key,
     )
     values = dict(data)
+    if values.get("received_at") is None:
+        values.pop("received_at", None)  # not given (or null): received now
     pipeline = values.pop("pipeline", None)
     playbook = use_active_version(lead)
     c.apply_changes(
