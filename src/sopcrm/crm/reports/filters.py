@@ -86,7 +86,13 @@ def report_filter(params: Mapping[str, Any], *, today: date | None = None) -> Re
 
     def text(name: str) -> str:
         value = params.get(name)
-        return "" if value is None else str(value).strip()
+        value = "" if value is None else str(value).strip()
+        if "\x00" in value:  # PostgreSQL cannot compare text with NUL in it
+            problems.append(
+                FieldProblem(name, "invalid", _("Text may not contain NUL characters."))
+            )
+            return ""
+        return value
 
     def day(name: str, default: date) -> date:
         raw = text(name)
@@ -127,6 +133,7 @@ def report_filter(params: Mapping[str, Any], *, today: date | None = None) -> Re
         problems.append(
             FieldProblem("country", "invalid", _("Give a two-letter country code, e.g. DE."))
         )
+    pipeline, source, product_line = text("pipeline"), text("source"), text("product_line")
     if problems:
         raise InvalidInput(problems)
     return ReportFilter(
@@ -134,10 +141,10 @@ def report_filter(params: Mapping[str, Any], *, today: date | None = None) -> Re
         end=end,
         team=team,
         rep=rep,
-        pipeline=text("pipeline") or None,
-        source=text("source") or None,
+        pipeline=pipeline or None,
+        source=source or None,
         country=country or None,
-        product_line=text("product_line") or None,
+        product_line=product_line or None,
     )
 
 

@@ -7,7 +7,7 @@ checked against the record's playbook version and the actor's field permissions.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -143,7 +143,11 @@ def aware_datetime(*, required: bool = False, not_future: bool = False) -> Clean
 
             if value > now():
                 raise FieldValueError("in_future", _("This time is in the future."))
-        return value
+        try:
+            # Stored in UTC anyway; PostgreSQL refuses offsets beyond ±15:59, Python has ±23:59.
+            return value.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 may not fit once in UTC
+            raise FieldValueError("invalid", _("Enter an ISO 8601 date and time.")) from None
 
     return clean
 
