@@ -4,15 +4,25 @@ Personas (after healthchecks' test personas): team East has manager `east_manage
 `alice` and `bob`; team West has rep `wendy` and manager `west_manager`; `admin` sees all.
 """
 
+import os
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from sopcrm.core.models import Role, Team, User
 from sopcrm.core.users import team_create, user_create
 from sopcrm.crm.messaging.services.seeding import templates_seed_from_playbook
 from sopcrm.process.models import PlaybookVersion
 from sopcrm.process.playbooks import playbook_ensure_default
+
+# The property, fuzz and schema tests try the same examples on every run, so a run (CI's
+# included) is reproducible and a bug they have not met yet cannot turn it red by chance.
+# `HYPOTHESIS_PROFILE=explore` draws new examples each run to hunt for such bugs (docs/api.md,
+# "Schema tests"); whatever it finds becomes a test of its own.
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(autouse=True)
