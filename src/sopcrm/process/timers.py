@@ -28,38 +28,9 @@ def timer_set(
     """Create the pending timer for this purpose, or move the one there is. `new`: it is for
     something just created, which cannot have one yet: no read for a pending timer to move,
     and inside `rows_held` (an intake batch) the insert waits for the batch's end."""
-    payload = jsonable(data or {})
-    timer = (
-        None
-        if new
-        else Timer.objects.select_for_update()
-        .filter(
-            kind=kind,
-            record_type=record_type,
-            record_id=record_id,
-            key=key,
-            status=TimerStatus.PENDING,
-        )
-        .first()
+    (timer,) = timers_set_many(
+        kind=kind, record_type=record_type, record_id=record_id, due={key: (due_at, data)}, new=new
     )
-    if timer is None:
-        timer = Timer(
-            kind=kind,
-            record_type=record_type,
-            record_id=record_id,
-            key=key,
-            due_at=due_at,
-            data=payload,
-            created_at=now(),
-        )
-        if new:
-            insert_or_hold([timer])
-        else:
-            timer.save(force_insert=True)
-        return timer
-    if timer.due_at != due_at or timer.data != payload:
-        timer.due_at, timer.data = due_at, payload
-        timer.save(update_fields=["due_at", "data"])
     return timer
 
 
